@@ -1,0 +1,151 @@
+"""lvslab: bring the lab up and down, look at it, reach its nodes, and break it on purpose."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from lab import control, faults
+from lab.backends import BACKENDS
+from lab.control import Lab
+from lab.errors import LabError
+from lab.state import DEFAULT_LAB_NAME
+
+DEFAULT_INVENTORY = Path("ansible/hosts")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lvslab", description=__doc__)
+    p.add_argument(
+        "--name",
+        default=os.environ.get("LVSLAB_NAME", DEFAULT_LAB_NAME),
+        help="lab instance name, also its network namespace (default: %(default)s)",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser("up", help="build the image if needed, boot the nodes, wait for ssh")
+    up.add_argument("--lab", choices=sorted(BACKENDS), default="uml", help="backend")
+    up.add_argument(
+        "--inventory",
+        type=Path,
+        default=DEFAULT_INVENTORY,
+        help="Ansible inventory naming nodes, service IPs, vip and port",
+    )
+    up.add_argument("--mgmt-net", help="management network (default 192.168.121.0/24)")
+
+    sub.add_parser("down", help="remove every process, tap, bridge, namespace and overlay")
+    status = sub.add_parser("status", help="table of nodes: pid, addresses, reachable")
+    status.add_argument("--json", action="store_true", help="print the lab state file instead")
+
+    ssh = sub.add_parser("ssh", help="run a command on a node (a shell without one)")
+    ssh.add_argument("node")
+    ssh.add_argument("cmd", nargs=argparse.REMAINDER)
+    client = sub.add_parser("client", help="run a command on the client side of the network")
+    client.add_argument("cmd", nargs=argparse.REMAINDER)
+
+    fault = sub.add_parser("fault", help="apply or heal a fault on one node")
+    fault.add_argument("action", choices=["kill", "start", "nic-down", "nic-up", "heal"])
+    fault.add_argument("node", nargs="?", help="the node (heal without one heals all nodes)")
+    fault.add_argument(
+        "--mode",
+        choices=sorted(faults.NIC_MODES),
+        default="host",
+        help="how nic-down cuts the service NIC (default: %(default)s)",
+    )
+    return p
+
+
+def cmd_status(lab: Lab, as_json: bool) -> int:
+    if as_json:
+        print(lab.state.path.read_text(), end="")
+        return 0
+    rows = [("NODE", "PID", "SERVICE", "MGMT", "RUNNING", "REACHABLE")]
+    for node in lab.nodes:
+        alive = lab.backend.alive(node.name)
+        rows.append(
+            (
+                node.name,
+                str(lab.state.node_data[node.name].get("pid", "-")),
+                str(node.service_ip),
+                str(node.mgmt_ip),
+                "yes" if alive else "no",
+                "yes" if alive and lab.reachable(node.name, timeout=8) else "no",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    print(
+        f"lab {lab.state.name} ({lab.state.backend}), vip {lab.topology.vip}:"
+        f"{lab.topology.port}, client side {lab.topology.client_ip}"
+    )
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_fault(lab: Lab, action: str, node: str | None, mode: str) -> int:
+    if action == "heal":
+        records = faults.heal_all(lab, [node] if node else None)
+    else:
+        if node is None:
+            raise LabError(f"fault {action} needs a node")
+        lab.node(node)
+        if action == "kill":
+            records = [faults.NodeKill(lab).apply(node)]
+        elif action == "start":
+            records = [faults.NodeKill(lab).heal(node)]
+        elif action == "nic-down":
+            records = [faults.nic_fault(lab, mode).apply(node)]
+        else:
+            records = [faults.nic_fault(lab, mode).heal(node)]
+    for record in records:
+        print(json.dumps(record))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "up":
+            control.up(args.inventory, name=args.name, backend=args.lab, mgmt_network=args.mgmt_net)
+            return cmd_status(Lab.find(args.name), as_json=False)
+        if args.command == "down":
+            removed = control.down(args.name)
+            print("removed: " + "; ".join(removed) if removed else "nothing to remove")
+            return 0
+        lab = Lab.find(args.name)
+        if args.command == "status":
+            return cmd_status(lab, args.json)
+        if args.command == "ssh":
+            # Interactive or streamed: hand the terminal over to ssh itself.
+            argv_ssh = [
+                "ssh",
+                "-F",
+                str(lab.state.ssh_config),
+                "-t" if not args.cmd else "-T",
+                lab.node(args.node).name,
+                *args.cmd,
+            ]
+            os.execvp("ssh", argv_ssh)
+        if args.command == "client":
+            if not args.cmd:
+                raise LabError("client needs a command")
+            proc = lab.client(args.cmd, check=False, timeout=600)
+            sys.stdout.write(proc.stdout)
+            sys.stderr.write(proc.stderr)
+            return proc.returncode
+        if args.command == "fault":
+            return cmd_fault(lab, args.action, args.node, args.mode)
+    except LabError as exc:
+        print(f"lvslab: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lvslab: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""The lab as the CLI and pytest see it: nodes, commands on a node or on the client side,
+power and cable control through the backend, and the lab's life cycle."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from lab.backends import backend_class
+from lab.backends.base import Backend
+from lab.errors import LabError
+from lab.remote import netns_argv, run_argv, ssh_argv
+from lab.shell import say
+from lab.state import DEFAULT_LAB_NAME, LabState, lab_dir
+from lab.topology import Node, Topology
+
+BOOT_DEADLINE = 300  # s; three UML nodes measured reachable in ~20-40 s
+
+
+class Lab:
+    def __init__(self, state: LabState) -> None:
+        self.state = state
+        self.backend: Backend = backend_class(state.backend)(state)
+
+    @classmethod
+    def find(cls, name: str = DEFAULT_LAB_NAME) -> Lab:
+        return cls(LabState.find(name))
+
+    @property
+    def topology(self) -> Topology:
+        return self.state.topology
+
+    @property
+    def nodes(self) -> tuple[Node, ...]:
+        return self.state.topology.nodes
+
+    def node(self, name: str) -> Node:
+        return self.topology.node(name)
+
+    def ssh(
+        self, node: str, command: Sequence[str] | str, *, timeout: float = 60, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command on a node over the management network."""
+        self.node(node)
+        return run_argv(
+            ssh_argv(self.state.ssh_config, node, command),
+            timeout=timeout,
+            check=check,
+            what=f"{node}: {command}",
+        )
+
+    def client(
+        self, command: Sequence[str], *, timeout: float = 60, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command on the client side of the service network."""
+        return run_argv(
+            netns_argv(self.state.netns, command),
+            timeout=timeout,
+            check=check,
+            what=f"client: {' '.join(command)}",
+        )
+
+    def reachable(self, node: str, timeout: float = 10) -> bool:
+        try:
+            return self.ssh(node, "true", timeout=timeout, check=False).returncode == 0
+        except LabError:
+            return False
+
+    def wait_reachable(self, nodes: Sequence[str], deadline: float = BOOT_DEADLINE) -> float:
+        """Poll until every node answers over ssh; return the seconds it took."""
+        started = time.monotonic()
+        waiting = list(nodes)
+        last_report = started
+        while waiting:
+            waiting = [n for n in waiting if not self.reachable(n)]
+            elapsed = time.monotonic() - started
+            if not waiting:
+                break
+            dead = [n for n in waiting if not self.backend.alive(n)]
+            if dead:
+                raise LabError(
+                    f"{', '.join(dead)} died while booting; "
+                    f"see {self.state.run_dir}/<node>.console.log"
+                )
+            if elapsed > deadline:
+                raise LabError(f"{', '.join(waiting)} not reachable over ssh after {deadline}s")
+            if time.monotonic() - last_report >= 10:
+                say(f"waiting for ssh on {', '.join(waiting)} ({elapsed:.0f}s)")
+                last_report = time.monotonic()
+            time.sleep(1)
+        return time.monotonic() - started
+
+
+def up(
+    inventory: Path,
+    *,
+    name: str = DEFAULT_LAB_NAME,
+    backend: str = "uml",
+    mgmt_network: str | None = None,
+) -> Lab:
+    topology = Topology.from_inventory(
+        inventory, **({"mgmt_network": mgmt_network} if mgmt_network else {})
+    )
+    cls = backend_class(backend)
+    run_dir = lab_dir(name)
+    if (run_dir / "state.json").exists():
+        existing = Lab.find(name)
+        if all(existing.backend.alive(n.name) for n in existing.nodes):
+            raise LabError(
+                f"lab {name} is already up ({existing.state.backend}); "
+                "see lvslab status, or lvslab down first"
+            )
+        say(f"lab {name} exists but is not whole; removing it first")
+        down(name)
+    elif run_dir.exists():
+        say(f"removing leftovers of lab {name}")
+        down(name, backend=backend)
+    started = time.monotonic()
+    try:
+        state = cls.up(name, topology, run_dir)
+        lab = Lab(state)
+        took = lab.wait_reachable([n.name for n in topology.nodes])
+        say(
+            f"{len(topology.nodes)} nodes reachable {took:.1f}s after boot "
+            f"({time.monotonic() - started:.1f}s in all)"
+        )
+        return lab
+    except BaseException:
+        # Ctrl-C or any failure: leave nothing behind.
+        say("lab-up failed; removing what it made")
+        cls.down(name, run_dir)
+        raise
+
+
+def down(name: str = DEFAULT_LAB_NAME, *, backend: str | None = None) -> list[str]:
+    run_dir = lab_dir(name)
+    if backend is None:
+        try:
+            backend = LabState.find(name).backend
+        except LabError:
+            backend = "uml"  # no readable state: clean up what the default backend makes
+    if os.geteuid() != 0:
+        raise LabError("lvslab down needs root")
+    return backend_class(backend).down(name, run_dir)

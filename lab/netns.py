@@ -1,0 +1,67 @@
+"""The lab's private L2 networks: two bridges inside a network namespace the lab owns.
+
+The service bridge carries 192.168.122.0/24 (the client side's address sits on it), the
+management bridge carries ssh/ansible. Nothing is added to the root namespace; deleting the
+namespace removes every bridge and tap the lab made in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lab.errors import LabError
+from lab.shell import run
+from lab.topology import Topology
+
+SERVICE_BRIDGE = "br-service"
+MGMT_BRIDGE = "br-mgmt"
+IFNAMSIZ = 15
+
+
+def exists(netns: str) -> bool:
+    return (Path("/run/netns") / netns).exists()
+
+
+def ip(netns: str, *args: str, check: bool = True) -> str:
+    return run(["ip", "-n", netns, *args], check=check).stdout
+
+
+def create(netns: str, topology: Topology) -> None:
+    if exists(netns):
+        raise LabError(f"network namespace {netns} already exists")
+    run(["ip", "netns", "add", netns])
+    ip(netns, "link", "set", "lo", "up")
+    for bridge, address, net in (
+        (SERVICE_BRIDGE, topology.client_ip, topology.service_net),
+        (MGMT_BRIDGE, topology.mgmt_host_ip, topology.mgmt_net),
+    ):
+        ip(netns, "link", "add", bridge, "type", "bridge")
+        ip(netns, "addr", "add", f"{address}/{net.prefixlen}", "dev", bridge)
+        ip(netns, "link", "set", bridge, "up")
+
+
+def add_tap(netns: str, tap: str, bridge: str) -> None:
+    if len(tap) > IFNAMSIZ:
+        raise LabError(f"interface name {tap!r} is longer than {IFNAMSIZ} characters")
+    ip(netns, "tuntap", "add", "mode", "tap", "name", tap)
+    ip(netns, "link", "set", tap, "master", bridge, "up")
+
+
+def detach(netns: str, tap: str) -> None:
+    """Pull the cable at the switch: the tap stays up (UML's vector driver wedges for good
+    after its tap goes down and up), it just stops being a bridge port."""
+    ip(netns, "link", "set", tap, "nomaster")
+
+
+def attach(netns: str, tap: str, bridge: str) -> None:
+    ip(netns, "link", "set", tap, "master", bridge, "up")
+
+
+def bridge_of(netns: str, tap: str) -> str | None:
+    out = ip(netns, "-o", "link", "show", tap)
+    words = out.split()
+    return words[words.index("master") + 1] if "master" in words else None
+
+
+def delete(netns: str) -> None:
+    if exists(netns):
+        run(["ip", "netns", "del", netns])

@@ -1,0 +1,77 @@
+"""Running commands on the nodes (ssh over the management network) and on the client side
+of the service network (inside the lab's namespace).
+
+The generated ssh_config makes plain `ssh -F ssh_config node1` work from the root namespace:
+its ProxyCommand enters the lab's namespace, so ssh, ansible and testinfra share one way in
+and the root namespace never needs a route to the lab."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from lab.errors import LabError
+from lab.topology import Topology
+
+
+def render_ssh_config(
+    topology: Topology, *, key: Path, user: str, netns: str | None, known_hosts: Path
+) -> str:
+    lines = []
+    for node in topology.nodes:
+        lines += [
+            f"Host {node.name} {node.mgmt_ip}",
+            f"    HostName {node.mgmt_ip}",
+            f"    HostKeyAlias {node.name}",
+        ]
+    lines += [
+        "Host *",
+        f"    User {user}",
+        f"    IdentityFile {key}",
+        "    IdentitiesOnly yes",
+        # Nodes get fresh host keys at every boot of a new lab; the known_hosts file lives
+        # and dies with the lab, so trust-on-first-use is the honest policy here.
+        f"    UserKnownHostsFile {known_hosts}",
+        "    StrictHostKeyChecking accept-new",
+        "    ConnectTimeout 5",
+        "    ServerAliveInterval 5",
+        "    ServerAliveCountMax 3",
+        "    LogLevel ERROR",
+        "    BatchMode yes",
+        # One multiplexed connection per node: testinfra and the probes run many commands.
+        "    ControlMaster auto",
+        f"    ControlPath {key.parent}/cm-%C",
+        "    ControlPersist 60",
+    ]
+    if netns:
+        lines.append(f"    ProxyCommand ip netns exec {netns} nc %h %p")
+    return "\n".join(lines) + "\n"
+
+
+def ssh_argv(ssh_config: Path, node: str, command: Sequence[str] | str) -> list[str]:
+    remote = command if isinstance(command, str) else shlex.join(command)
+    return ["ssh", "-F", str(ssh_config), node, remote]
+
+
+def netns_argv(netns: str | None, command: Sequence[str]) -> list[str]:
+    return ["ip", "netns", "exec", netns, *command] if netns else list(command)
+
+
+def run_argv(
+    argv: Sequence[str], *, timeout: float, check: bool, what: str
+) -> subprocess.CompletedProcess[str]:
+    try:
+        proc = subprocess.run(
+            list(argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise LabError(f"{what}: timed out after {timeout}s") from exc
+    if check and proc.returncode != 0:
+        raise LabError(f"{what}: exit {proc.returncode}: {proc.stderr.strip()[-500:]}")
+    return proc

@@ -1,0 +1,50 @@
+"""Running host commands, with progress output for the steps that take a while."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from lab.errors import LabError
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    check: bool = True,
+    timeout: float | None = 120,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a host command and capture its output; raise LabError when it fails and check is set."""
+    try:
+        proc = subprocess.run(
+            list(argv), capture_output=True, text=True, timeout=timeout, input=input
+        )
+    except FileNotFoundError as exc:
+        raise LabError(f"command not found: {argv[0]}") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise LabError(f"timed out after {timeout}s: {shlex.join(argv)}") from exc
+    if check and proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        raise LabError(
+            f"{shlex.join(argv)} exited {proc.returncode}: {detail[-1] if detail else ''}"
+        )
+    return proc
+
+
+def say(message: str) -> None:
+    """Progress line on stderr, so stdout stays clean for tables and command output."""
+    print(f"lvslab: {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def step(message: str) -> Iterator[None]:
+    """Announce a long step and report how long it took."""
+    say(f"{message} ...")
+    started = time.monotonic()
+    yield
+    say(f"{message}: done in {time.monotonic() - started:.1f}s")
