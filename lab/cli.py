@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -105,8 +106,14 @@ def cmd_fault(lab: Lab, action: str, node: str | None, mode: str) -> int:
     return 0
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM (timeout, CI cancel) unwinds like Ctrl-C, so lab-up's cleanup runs.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.command == "up":
             control.up(args.inventory, name=args.name, backend=args.lab, mgmt_network=args.mgmt_net)

@@ -101,6 +101,8 @@ class ImageRecipe:
     mirror: str = "http://deb.debian.org/debian"
     packages: tuple[str, ...] = PACKAGES
     size_mib: int = 3072
+    disabled_units: tuple[str, ...] = DISABLED_UNITS
+    masked_units: tuple[str, ...] = MASKED_UNITS
     guest_digest: str = field(
         default_factory=lambda: hashlib.sha256(
             b"".join(guest_file(n) for n in GUEST_FILES)
@@ -169,7 +171,7 @@ class ImageCache:
             with step("debootstrap (about 2 minutes)"):
                 debootstrap(recipe, rootfs, log=work / "debootstrap.log", debs=self.root / "debs")
             with step("customizing the root filesystem"):
-                customize(rootfs, recipe.kernel_release)
+                customize(rootfs, recipe)
             image = work / "base.img"
             with step("writing the ext4 image"):
                 run(
@@ -235,7 +237,7 @@ def chroot(rootfs: Path, *argv: str) -> None:
     run(["chroot", str(rootfs), *argv], timeout=300)
 
 
-def customize(rootfs: Path, kernel_release: str) -> None:
+def customize(rootfs: Path, recipe: ImageRecipe) -> None:
     sbin = rootfs / "usr/local/sbin/lab-identity"
     sbin.write_bytes(guest_file("lab-identity"))
     sbin.chmod(0o755)
@@ -244,8 +246,8 @@ def customize(rootfs: Path, kernel_release: str) -> None:
     )
     (rootfs / "etc/ssh/sshd_config.d/lab.conf").write_bytes(guest_file("sshd-lab.conf"))
     chroot(rootfs, "systemctl", "enable", "lab-identity.service")
-    chroot(rootfs, "systemctl", "disable", *DISABLED_UNITS)
-    chroot(rootfs, "systemctl", "mask", *MASKED_UNITS)
+    chroot(rootfs, "systemctl", "disable", *recipe.disabled_units)
+    chroot(rootfs, "systemctl", "mask", *recipe.masked_units)
     chroot(rootfs, "update-alternatives", "--set", "iptables", "/usr/sbin/iptables-legacy")
     chroot(rootfs, "update-alternatives", "--set", "arptables", "/usr/sbin/arptables-legacy")
     # Identity comes at boot (lab-identity): no shared host keys or machine-id in the image.
@@ -254,10 +256,10 @@ def customize(rootfs: Path, kernel_release: str) -> None:
     (rootfs / "etc/machine-id").write_text("")
     (rootfs / "etc/hostname").write_text("lab\n")
     (rootfs / "etc/fstab").write_text("/dev/ubda / ext4 defaults 0 1\n")
-    modules = rootfs / "lib/modules" / kernel_release
+    modules = rootfs / "lib/modules" / recipe.kernel_release
     shutil.rmtree(modules, ignore_errors=True)
-    shutil.copytree(UML_MODULES / kernel_release, modules, symlinks=True)
-    chroot(rootfs, "depmod", "-a", kernel_release)
+    shutil.copytree(UML_MODULES / recipe.kernel_release, modules, symlinks=True)
+    chroot(rootfs, "depmod", "-a", recipe.kernel_release)
     chroot(rootfs, "apt-get", "clean")
     shutil.rmtree(rootfs / "var/lib/apt/lists", ignore_errors=True)
     (rootfs / "var/lib/apt/lists/partial").mkdir(parents=True)

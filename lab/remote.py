@@ -7,6 +7,7 @@ and the root namespace never needs a route to the lab."""
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 import subprocess
 from collections.abc import Sequence
@@ -15,9 +16,26 @@ from pathlib import Path
 from lab.errors import LabError
 from lab.topology import Topology
 
+SOCKET_PATH_MAX = 107  # sun_path, less the NUL
+
+
+def control_dir(preferred: Path) -> Path:
+    """A directory for ssh's multiplexing sockets whose paths fit a Unix socket: ssh appends
+    the host alias and a 17-character temporary suffix to it."""
+    if len(str(preferred)) + 40 <= SOCKET_PATH_MAX:
+        return preferred
+    digest = hashlib.sha256(str(preferred).encode()).hexdigest()[:12]
+    return Path("/run/lvs-ha-lab") / digest
+
 
 def render_ssh_config(
-    topology: Topology, *, key: Path, user: str, netns: str | None, known_hosts: Path
+    topology: Topology,
+    *,
+    key: Path,
+    user: str,
+    netns: str | None,
+    known_hosts: Path,
+    sockets: Path,
 ) -> str:
     lines = []
     for node in topology.nodes:
@@ -42,7 +60,7 @@ def render_ssh_config(
         "    BatchMode yes",
         # One multiplexed connection per node: testinfra and the probes run many commands.
         "    ControlMaster auto",
-        f"    ControlPath {key.parent}/cm-%C",
+        f"    ControlPath {sockets}/cm-%n",
         "    ControlPersist 60",
     ]
     if netns:

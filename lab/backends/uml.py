@@ -19,7 +19,7 @@ from lab import netns
 from lab.backends.base import LINK, POWER, Backend
 from lab.errors import LabError
 from lab.image import ImageCache, ImageRecipe, uml_kernel_release
-from lab.remote import render_ssh_config
+from lab.remote import control_dir, render_ssh_config
 from lab.shell import run, say
 from lab.state import LabState, home
 from lab.topology import Node, Topology
@@ -75,6 +75,12 @@ def pids_of_lab(run_dir: Path) -> list[int]:
     """Every UML process of this lab, found by its uml_dir, even if the state file is lost."""
     proc = run(["pgrep", "-f", f"uml_dir={run_dir / 'uml'}( |$)"], check=False)
     return [int(p) for p in proc.stdout.split()]
+
+
+def pids_of_node(run_dir: Path, node: str) -> list[int]:
+    """Every process of one node (UML's helper processes carry the same command line)."""
+    pattern = f"umid={node} .*uml_dir={run_dir / 'uml'}( |$)"
+    return [int(p) for p in run(["pgrep", "-f", pattern], check=False).stdout.split()]
 
 
 def kill_groups(pids: list[int]) -> None:
@@ -133,9 +139,16 @@ class UmlBackend(Backend):
         key = ssh_dir / "id_ed25519"
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"lvslab-{name}", "-f", str(key)])
         ssh_config = ssh_dir / "config"
+        sockets = control_dir(ssh_dir)
+        sockets.mkdir(mode=0o700, parents=True, exist_ok=True)
         ssh_config.write_text(
             render_ssh_config(
-                topology, key=key, user="root", netns=name, known_hosts=ssh_dir / "known_hosts"
+                topology,
+                key=key,
+                user="root",
+                netns=name,
+                known_hosts=ssh_dir / "known_hosts",
+                sockets=sockets,
             )
         )
         state = LabState(
@@ -172,9 +185,12 @@ class UmlBackend(Backend):
         if pids:
             kill_groups(pids)
             removed.append(f"{len(pids)} UML processes")
-        for master in (run_dir / "ssh").glob("cm-*"):
+        sockets = control_dir(run_dir / "ssh")
+        for master in sockets.glob("cm-*"):
             # ssh multiplexing masters outlive their node; ask each to exit.
             run(["ssh", "-o", f"ControlPath={master}", "-O", "exit", "x"], check=False)
+        if sockets != run_dir / "ssh":
+            shutil.rmtree(sockets, ignore_errors=True)
         if netns.exists(name):
             netns.delete(name)
             removed.append(f"namespace {name} with its bridges and taps")
