@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from lab.errors import LabError
+from lab.state import LabState
+from lab.topology import Topology
+
+INVENTORY = Path(__file__).parents[2] / "ansible" / "hosts"
+
+
+def make_state(tmp_path: Path) -> LabState:
+    return LabState(
+        name="t",
+        backend="uml",
+        topology=Topology.from_inventory(INVENTORY),
+        run_dir=tmp_path / "t",
+        netns="t",
+        ssh_config=tmp_path / "t" / "ssh" / "config",
+        node_data={"node1": {"pid": 42, "service_tap": "tap1-svc"}},
+    )
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    state = make_state(tmp_path)
+    state.save()
+    loaded = LabState.load(state.path)
+    assert replace(loaded, node_data={}) == replace(state, node_data={})
+    assert loaded.node_data["node1"] == {"pid": 42, "service_tap": "tap1-svc"}
+    assert loaded.node_data["node2"] == {}
+
+
+def test_state_file_is_plain_json_for_other_tools(tmp_path: Path) -> None:
+    state = make_state(tmp_path)
+    state.save()
+    data = json.loads(state.path.read_text())
+    assert data["vip"] == "192.168.122.100" and data["client_ip"] == "192.168.122.1"
+    assert data["nodes"][0]["mgmt_ip"] == "192.168.121.111"
+    assert not list(state.run_dir.glob("*.tmp")), "the temporary file must be renamed away"
+
+
+def test_missing_state_says_how_to_bring_the_lab_up(tmp_path: Path) -> None:
+    with pytest.raises(LabError, match="is the lab up"):
+        LabState.load(tmp_path / "state.json")
+
+
+def test_corrupt_state(tmp_path: Path) -> None:
+    (tmp_path / "state.json").write_text("{not json")
+    with pytest.raises(LabError, match="corrupt lab state"):
+        LabState.load(tmp_path / "state.json")
+
+
+def test_state_of_another_version(tmp_path: Path) -> None:
+    state = make_state(tmp_path)
+    state.save()
+    data = json.loads(state.path.read_text())
+    data["version"] = 99
+    state.path.write_text(json.dumps(data))
+    with pytest.raises(LabError, match="version 99"):
+        LabState.load(state.path)
