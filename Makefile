@@ -7,13 +7,24 @@ LVSLAB := $(BIN)/lvslab
 LAB ?= uml
 REPORTS ?= reports
 HOST_PACKAGES := user-mode-linux debootstrap iproute2 e2fsprogs openssh-client \
-	netcat-openbsd procps python3-venv
+	netcat-openbsd procps python3-venv curl libxml2-utils dpkg-dev
 
-.PHONY: all setup host-packages venv lab-up lab-down status test check run bench lint clean
+OCF_LIB := $(HOME)/.cache/lvs-ha-lab/resource-agents
+
+.PHONY: all setup host-packages venv ocf-lib lab-up lab-down deploy status test check run \
+	bench lint clean
 
 all: run
 
-setup: host-packages venv
+setup: host-packages venv ocf-lib
+
+# resource-agents' shell library, unpacked from Debian's package (not installed: it pulls
+# in daemons), so the agent's unit tests run against the real ocf-shellfuncs.
+ocf-lib: $(OCF_LIB)/.unpacked
+$(OCF_LIB)/.unpacked:
+	rm -rf $(OCF_LIB) && mkdir -p $(OCF_LIB)
+	cd $(OCF_LIB) && apt-get download -q resource-agents && dpkg-deb -x resource-agents_*.deb root
+	touch $@
 
 # Installs only what is missing, so a second run costs nothing and needs no network.
 host-packages:
@@ -34,6 +45,9 @@ $(VENV)/.installed: pyproject.toml
 lab-up: setup
 	$(LVSLAB) up --lab $(LAB)
 
+deploy: venv
+	$(LVSLAB) deploy
+
 lab-down: venv
 	$(LVSLAB) down
 
@@ -49,8 +63,8 @@ test: venv
 check: setup lint
 	$(BIN)/pytest --require-lab --junitxml=$(REPORTS)/junit.xml
 
-# The main job: lab up, suites against it, report; the lab stays up for exploring.
-run: lab-up
+# The main job: lab up, deploy, suites against it, report; the lab stays up for exploring.
+run: lab-up deploy
 	$(BIN)/pytest --require-lab --junitxml=$(REPORTS)/junit.xml
 	$(LVSLAB) status
 	@echo "lab is up: lvslab ssh node1 / make status / make lab-down"

@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from lab import control, faults
+from lab import control, deploy, faults
 from lab.backends import BACKENDS
 from lab.control import Lab
 from lab.errors import LabError
@@ -38,6 +38,8 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--mgmt-net", help="management network (default 192.168.121.0/24)")
 
     sub.add_parser("down", help="remove every process, tap, bridge, namespace and overlay")
+    deploy_cmd = sub.add_parser("deploy", help="deploy the cluster onto the lab (ansible/lvs.yml)")
+    deploy_cmd.add_argument("--inventory", type=Path, default=DEFAULT_INVENTORY)
     status = sub.add_parser("status", help="table of nodes: pid, addresses, reachable")
     status.add_argument("--json", action="store_true", help="print the lab state file instead")
 
@@ -123,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
             print("removed: " + "; ".join(removed) if removed else "nothing to remove")
             return 0
         lab = Lab.find(args.name)
+        if args.command == "deploy":
+            took, recap = deploy.deploy(lab, args.inventory.resolve())
+            print(recap, end="")
+            print(f"deployed in {took:.0f}s")
+            return 0
         if args.command == "status":
             return cmd_status(lab, args.json)
         if args.command == "ssh":

@@ -52,6 +52,12 @@ class Lab:
             what=f"{node}: {command}",
         )
 
+    def copy_to(self, node: str, source: Path, dest: str, *, timeout: float = 60) -> None:
+        """Copy a file from the host onto a node."""
+        self.node(node)
+        argv = ["scp", "-q", "-F", str(self.state.ssh_config), str(source), f"{node}:{dest}"]
+        run_argv(argv, timeout=timeout, check=True, what=f"copy {source} to {node}:{dest}")
+
     def client(
         self, command: Sequence[str], *, timeout: float = 60, check: bool = True
     ) -> subprocess.CompletedProcess[str]:

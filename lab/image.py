@@ -29,6 +29,7 @@ PACKAGES = (
     "udev",
     "openssh-server",
     "python3",
+    "python3-apt",  # for ansible's apt module
     "sudo",
     "iproute2",
     "iputils-ping",

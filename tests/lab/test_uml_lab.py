@@ -6,7 +6,6 @@ Runs on its own instance name so that it never disturbs a lab the suites are usi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,11 @@ from lab.backends.uml import pids_of_lab, pids_of_node
 from lab.control import Lab
 from lab.errors import LabError
 from lab.state import lab_dir
+from tests.lab.conftest import INSTANCE, INVENTORY
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
 
-INSTANCE = "lvslab-selftest"
-INVENTORY = Path(__file__).parents[2] / "ansible" / "hosts"
 PROBE_PORT = 22  # sshd listens on every address, so the service IP answers before any deploy
-
-
-@pytest.fixture(scope="module")
-def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
-    if request.config.getoption("--lab") != "uml":
-        pytest.skip("this module tests the UML backend")
-    control.down(INSTANCE)  # leftovers of an interrupted run
-    lab = control.up(INVENTORY, name=INSTANCE, backend="uml")
-    yield lab
-    control.down(INSTANCE)
 
 
 def service_answers(lab: Lab, node: str) -> bool:

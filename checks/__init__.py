@@ -1,0 +1,1 @@
+"""Checks: read-only views of cluster state and verdicts over what probes recorded."""

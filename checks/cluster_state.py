@@ -1,0 +1,94 @@
+"""Read-only views of the cluster, parsed from the tools' own output: crm_mon's XML for
+pacemaker, `ipvsadm -Ln` for the IPVS table.
+
+>>> table = parse_ipvsadm(SAMPLE_IPVSADM)
+>>> table[0].address, table[0].scheduler, [r.forward for r in table[0].reals]
+('192.168.122.100:80', 'lc', ['Route', 'Route'])
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+SAMPLE_IPVSADM = """IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  192.168.122.100:80 lc
+  -> 192.168.122.111:80           Route   1      0          3
+  -> 192.168.122.112:80           Route   0      2          0
+"""
+
+
+@dataclass(frozen=True)
+class RealServer:
+    address: str
+    forward: str
+    weight: int
+    active: int
+    inactive: int
+
+
+@dataclass(frozen=True)
+class VirtualService:
+    protocol: str
+    address: str
+    scheduler: str
+    reals: tuple[RealServer, ...] = ()
+
+
+def parse_ipvsadm(text: str) -> list[VirtualService]:
+    services: list[VirtualService] = []
+    reals: list[RealServer] = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0] in ("TCP", "UDP", "SCTP"):
+            if services:
+                services[-1] = _with_reals(services[-1], reals)
+            services.append(VirtualService(words[0], words[1], words[2]))
+            reals = []
+        elif len(words) == 6 and words[0] == "->" and services:
+            reals.append(
+                RealServer(words[1], words[2], int(words[3]), int(words[4]), int(words[5]))
+            )
+    if services:
+        services[-1] = _with_reals(services[-1], reals)
+    return services
+
+
+def _with_reals(service: VirtualService, reals: list[RealServer]) -> VirtualService:
+    return VirtualService(service.protocol, service.address, service.scheduler, tuple(reals))
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    nodes_online: tuple[str, ...]
+    nodes_offline: tuple[str, ...]
+    quorate: bool
+    # resource id -> list of (node, role) for each active instance
+    instances: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    def nodes_in_role(self, resource: str, role: str) -> list[str]:
+        return [node for node, r in self.instances.get(resource, []) if r == role]
+
+
+def parse_crm_mon(xml_text: str) -> ClusterStatus:
+    """From `crm_mon -1 --output-as=xml` (pacemaker 2.1)."""
+    root = ET.fromstring(xml_text)
+    online, offline = [], []
+    for node in root.iter("node"):
+        if node.get("type", "member") != "member" or node.get("online") is None:
+            continue
+        (online if node.get("online") == "true" else offline).append(node.get("name", ""))
+    dc = root.find("summary/current_dc")
+    quorate = dc is not None and dc.get("with_quorum") == "true"
+    instances: dict[str, list[tuple[str, str]]] = {}
+    resources = root.find("resources")
+    for resource in resources.iter("resource") if resources is not None else ():
+        if resource.get("active") != "true":
+            continue
+        for node in resource.findall("node"):
+            instances.setdefault(resource.get("id", ""), []).append(
+                (node.get("name", ""), resource.get("role", ""))
+            )
+    return ClusterStatus(tuple(online), tuple(offline), quorate, instances)

@@ -1,0 +1,77 @@
+"""Deploying the cluster onto a running lab: the article's inventory plus what only the lab
+knows (how to reach each node, a per-lab hacluster password), then ansible-playbook."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lab.control import Lab
+from lab.errors import LabError
+from lab.shell import say
+
+ANSIBLE_DIR = Path(__file__).resolve().parents[1] / "ansible"
+PLAYBOOK = ANSIBLE_DIR / "lvs.yml"
+
+
+def render_lab_inventory(lab: Lab) -> str:
+    """Connection facts per node; layered after ansible/hosts, so these win."""
+    lines = ["[nodes]"]
+    for node in lab.nodes:
+        lines.append(
+            f"{node.name} ansible_host={node.name} ansible_user={lab.state.ssh_user} "
+            f"ansible_ssh_common_args='-F {lab.state.ssh_config}'"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def hacluster_password(lab: Lab) -> str:
+    """Generated once per lab, kept 0600 in the lab's run dir, never printed."""
+    path = lab.state.run_dir / "secrets" / "hacluster"
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(18))
+    return path.read_text().strip()
+
+
+def playbook_argv(lab: Lab, inventory: Path, lab_inventory: Path) -> list[str]:
+    return ["ansible-playbook", "-i", str(inventory), "-i", str(lab_inventory), str(PLAYBOOK)]
+
+
+def deploy(lab: Lab, inventory: Path = ANSIBLE_DIR / "hosts") -> tuple[float, str]:
+    """Run the playbook with its output streamed; return seconds taken and the recap."""
+    lab_inventory = lab.state.run_dir / "inventory.ini"
+    lab_inventory.write_text(render_lab_inventory(lab))
+    ansible = Path(sys.executable).with_name("ansible-playbook")
+    argv = playbook_argv(lab, inventory, lab_inventory)
+    if ansible.exists():
+        argv[0] = str(ansible)
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
+        "LVSLAB_HACLUSTER_PASSWORD": hacluster_password(lab),
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    say(f"deploying: {' '.join(argv)}")
+    started = time.monotonic()
+    recap: list[str] = []
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ANSIBLE_DIR
+    ) as proc:
+        assert proc.stdout is not None
+        in_recap = False
+        for line in proc.stdout:
+            sys.stderr.write(line)
+            in_recap = in_recap or line.startswith("PLAY RECAP")
+            if in_recap:
+                recap.append(line)
+    took = time.monotonic() - started
+    if proc.returncode != 0:
+        raise LabError(f"the playbook failed (exit {proc.returncode}) after {took:.0f}s")
+    return took, "".join(recap)

@@ -1,0 +1,1 @@
+"""Probes: run on the client side of the service network; they record, never assert."""

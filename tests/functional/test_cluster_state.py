@@ -1,0 +1,85 @@
+"""The deployed cluster is what the reference deployment describes: one quorate partition,
+one promoted lvs (the director, VIP on eth0), real servers holding the VIP on lo with ARP
+suppressed, ldirectord only on the director with the IPVS table of the inventory."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks.cluster_state import ClusterStatus, parse_crm_mon, parse_ipvsadm
+from lab.control import Lab
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture(scope="module")
+def status(cluster: Lab) -> ClusterStatus:
+    xml = cluster.ssh(cluster.nodes[0].name, "crm_mon -1 --output-as=xml").stdout
+    return parse_crm_mon(xml)
+
+
+@pytest.fixture(scope="module")
+def director(status: ClusterStatus) -> str:
+    promoted = status.nodes_in_role("lvs", "Promoted")
+    assert len(promoted) == 1, f"expected exactly one promoted lvs, got {promoted}"
+    return promoted[0]
+
+
+def test_all_nodes_online_in_one_quorate_partition(cluster: Lab, status: ClusterStatus) -> None:
+    assert sorted(status.nodes_online) == sorted(n.name for n in cluster.nodes)
+    assert status.nodes_offline == ()
+    assert status.quorate
+
+
+def test_exactly_one_promoted_and_the_rest_unpromoted(cluster: Lab, status, director) -> None:
+    others = sorted(n.name for n in cluster.nodes if n.name != director)
+    assert sorted(status.nodes_in_role("lvs", "Unpromoted")) == others
+
+
+def test_director_holds_the_vip_on_its_nic_and_forwards(cluster: Lab, hosts, director) -> None:
+    host = hosts[director]
+    vip = str(cluster.topology.vip)
+    assert vip in host.interface("eth0").addresses
+    assert vip not in host.interface("lo").addresses
+    assert host.sysctl("net.ipv4.conf.all.forwarding") == 1
+    assert host.sysctl("net.ipv4.conf.all.arp_ignore") == 0
+
+
+def test_real_servers_hold_the_vip_on_lo_and_stay_silent(cluster: Lab, hosts, director) -> None:
+    vip = str(cluster.topology.vip)
+    for name, host in hosts.items():
+        if name == director:
+            continue
+        assert vip in host.interface("lo").addresses, name
+        assert vip not in host.interface("eth0").addresses, name
+        for scope in ("all", "lo"):
+            assert host.sysctl(f"net.ipv4.conf.{scope}.arp_ignore") == 1, (name, scope)
+            assert host.sysctl(f"net.ipv4.conf.{scope}.arp_announce") == 2, (name, scope)
+
+
+def test_ldirectord_runs_only_on_the_director(hosts, status: ClusterStatus, director) -> None:
+    assert status.nodes_in_role("ldirectord", "Started") == [director]
+    running = {
+        name for name, host in hosts.items() if host.run("pgrep -f /usr/sbin/ldirectord").rc == 0
+    }
+    assert running == {director}
+
+
+def test_ipvs_table_lists_every_real_server_in_dr_mode(cluster: Lab, director) -> None:
+    table = parse_ipvsadm(cluster.ssh(director, "ipvsadm -Ln").stdout)
+    topo = cluster.topology
+    (service,) = [s for s in table if s.address == f"{topo.vip}:{topo.port}"]
+    assert service.protocol == "TCP" and service.scheduler == "lc"
+    assert sorted(r.address for r in service.reals) == sorted(
+        f"{n.service_ip}:{topo.port}" for n in cluster.nodes
+    )
+    assert {r.forward for r in service.reals} == {"Route"}
+    assert all(r.weight > 0 for r in service.reals), "every responder is up: no quiesced real"
+
+
+def test_corosync_runs_on_the_service_network(cluster: Lab) -> None:
+    out = cluster.ssh(cluster.nodes[0].name, "corosync-cmapctl -b nodelist.node").stdout
+    addrs = sorted(
+        line.split("=")[-1].strip() for line in out.splitlines() if ".ring0_addr" in line
+    )
+    assert addrs == sorted(str(n.service_ip) for n in cluster.nodes)

@@ -1,0 +1,25 @@
+"""A lab instance of its own for the tests of the lab itself (and of the agent outside a
+cluster), so they never disturb a lab the suites are using. Booted once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab import control
+from lab.control import Lab
+
+INSTANCE = "lvslab-selftest"
+INVENTORY = Path(__file__).parents[2] / "ansible" / "hosts"
+
+
+@pytest.fixture(scope="session")
+def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
+    if request.config.getoption("--lab") != "uml":
+        pytest.skip("these tests drive the UML backend directly")
+    control.down(INSTANCE)  # leftovers of an interrupted run
+    lab = control.up(INVENTORY, name=INSTANCE, backend="uml")
+    yield lab
+    control.down(INSTANCE)
