@@ -29,15 +29,24 @@ def render_lab_inventory(lab: Lab) -> str:
     return "\n".join(lines) + "\n"
 
 
-def hacluster_password(lab: Lab) -> str:
+def lab_secret(lab: Lab, name: str, nbytes: int) -> str:
     """Generated once per lab, kept 0600 in the lab's run dir, never printed."""
-    path = lab.state.run_dir / "secrets" / "hacluster"
+    path = lab.state.run_dir / "secrets" / name
     if not path.exists():
-        path.parent.mkdir(mode=0o700, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(18))
+            f.write(secrets.token_urlsafe(nbytes))
     return path.read_text().strip()
+
+
+def hacluster_password(lab: Lab) -> str:
+    return lab_secret(lab, "hacluster", 18)
+
+
+def corosync_authkey(lab: Lab) -> str:
+    # Printable, 256 characters of token_urlsafe(192): corosync takes any bytes, >= 128.
+    return lab_secret(lab, "corosync-authkey", 192)
 
 
 def playbook_argv(lab: Lab, inventory: Path, lab_inventory: Path) -> list[str]:
@@ -56,6 +65,7 @@ def deploy(lab: Lab, inventory: Path = ANSIBLE_DIR / "hosts") -> tuple[float, st
         **os.environ,
         "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
         "LVSLAB_HACLUSTER_PASSWORD": hacluster_password(lab),
+        "LVSLAB_COROSYNC_AUTHKEY": corosync_authkey(lab),
         "ANSIBLE_FORCE_COLOR": "0",
     }
     say(f"deploying: {' '.join(argv)}")
@@ -75,3 +85,20 @@ def deploy(lab: Lab, inventory: Path = ANSIBLE_DIR / "hosts") -> tuple[float, st
     if proc.returncode != 0:
         raise LabError(f"the playbook failed (exit {proc.returncode}) after {took:.0f}s")
     return took, "".join(recap)
+
+
+def parse_recap(recap: str) -> dict[str, dict[str, int]]:
+    """Per-host counters from ansible's PLAY RECAP.
+
+    >>> parse_recap("node1  : ok=8 changed=0 unreachable=0 failed=0")["node1"]["changed"]
+    0
+    """
+    hosts: dict[str, dict[str, int]] = {}
+    for line in recap.splitlines():
+        host, sep, counters = line.partition(":")
+        if not sep or "=" not in counters:
+            continue
+        hosts[host.strip()] = {
+            key: int(value) for key, value in (pair.split("=", 1) for pair in counters.split())
+        }
+    return hosts

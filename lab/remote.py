@@ -53,9 +53,9 @@ def render_ssh_config(
         # and dies with the lab, so trust-on-first-use is the honest policy here.
         f"    UserKnownHostsFile {known_hosts}",
         "    StrictHostKeyChecking accept-new",
-        "    ConnectTimeout 5",
+        "    ConnectTimeout 10",
         "    ServerAliveInterval 5",
-        "    ServerAliveCountMax 3",
+        "    ServerAliveCountMax 6",  # 30 s: a UML node under load can stall a while
         "    LogLevel ERROR",
         "    BatchMode yes",
         # One multiplexed connection per node: testinfra and the probes run many commands.

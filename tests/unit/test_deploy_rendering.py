@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import jinja2
+import pytest
+
+from lab.deploy import hacluster_password, parse_recap, render_lab_inventory
+from lab.topology import Topology
+
+ANSIBLE = Path(__file__).parents[2] / "ansible"
+
+
+def render_ldirectord(nodes: int, services: list[int]) -> str:
+    # Ansible renders templates with trim_blocks on; do the same.
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(ANSIBLE / "templates"),
+        trim_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    names = [f"node{i}" for i in range(1, nodes + 1)]
+    return env.get_template("ldirectord.cf.j2").render(
+        vip="192.168.122.100",
+        lvs_services=[{"port": p} for p in services],
+        groups={"nodes": names},
+        hostvars={n: {"ip": f"192.168.122.{110 + i}"} for i, n in enumerate(names, 1)},
+    )
+
+
+@pytest.mark.parametrize("nodes", [3, 5])
+def test_ldirectord_cf_has_one_gate_real_per_node(nodes: int) -> None:
+    cf = render_ldirectord(nodes, [80])
+    reals = [line.strip() for line in cf.splitlines() if line.strip().startswith("real=")]
+    assert reals == [f"real=192.168.122.{110 + i}:80 gate" for i in range(1, nodes + 1)]
+    for setting in (
+        "checktimeout=3",
+        "checkinterval=10",
+        "autoreload=yes",
+        "quiescent=yes",
+        "virtual=192.168.122.100:80",
+        "checkport=80",
+        "checktype=connect",
+        "service=simpletcp",
+        "scheduler=lc",
+        "protocol=tcp",
+    ):
+        assert setting in cf.split(), setting
+
+
+def test_ldirectord_cf_one_virtual_per_service() -> None:
+    cf = render_ldirectord(3, [80, 22])
+    assert [w for w in cf.split() if w.startswith("virtual=")] == [
+        "virtual=192.168.122.100:80",
+        "virtual=192.168.122.100:22",
+    ]
+    assert "real=192.168.122.113:22" in cf
+
+
+def fake_lab(tmp_path: Path) -> SimpleNamespace:
+    topo = Topology.from_inventory(ANSIBLE / "hosts")
+    state = SimpleNamespace(ssh_user="root", ssh_config=Path("/l/ssh/config"), run_dir=tmp_path)
+    return SimpleNamespace(nodes=topo.nodes, state=state)
+
+
+def test_lab_inventory_only_adds_how_to_reach_nodes(tmp_path: Path) -> None:
+    text = render_lab_inventory(fake_lab(tmp_path))
+    assert text.splitlines() == [
+        "[nodes]",
+        *(
+            f"node{i} ansible_host=node{i} ansible_user=root "
+            "ansible_ssh_common_args='-F /l/ssh/config'"
+            for i in (1, 2, 3)
+        ),
+    ]
+
+
+def test_hacluster_password_is_per_lab_private_and_stable(tmp_path: Path) -> None:
+    lab = fake_lab(tmp_path)
+    first = hacluster_password(lab)
+    assert len(first) >= 16 and first == hacluster_password(lab)
+    assert (tmp_path / "secrets" / "hacluster").stat().st_mode & 0o777 == 0o600
+    assert hacluster_password(fake_lab(tmp_path / "other")) != first
+
+
+def test_playbook_keeps_no_secret_in_the_repo() -> None:
+    playbook = (ANSIBLE / "lvs.yml").read_text()
+    assert "123456" not in playbook and "$6$" not in playbook
+
+
+def test_parse_recap() -> None:
+    recap = (
+        "PLAY RECAP ***\n"
+        "node1                      : ok=30   changed=2    unreachable=0    failed=0    "
+        "skipped=5    rescued=0    ignored=0\n"
+        "node2                      : ok=28   changed=0    unreachable=1    failed=0\n"
+    )
+    hosts = parse_recap(recap)
+    assert hosts["node1"]["changed"] == 2 and hosts["node1"]["skipped"] == 5
+    assert hosts["node2"] == {"ok": 28, "changed": 0, "unreachable": 1, "failed": 0}
