@@ -75,6 +75,7 @@ bench: setup
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd ansible && ../$(BIN)/ansible-lint lvs.yml
 
 clean: lab-down
 	rm -rf $(REPORTS) .pytest_cache
