@@ -30,6 +30,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the lab instance the suites run against",
     )
     group.addoption(
+        "--keep-lab",
+        action="store_true",
+        help="leave a lab that pytest brought up running at the end",
+    )
+    group.addoption(
         "--require-lab",
         action="store_true",
         help="fail, instead of skipping, lab tests whose prerequisites are missing",
