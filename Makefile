@@ -23,7 +23,9 @@ setup: host-packages venv ocf-lib
 ocf-lib: $(OCF_LIB)/.unpacked
 $(OCF_LIB)/.unpacked:
 	rm -rf $(OCF_LIB) && mkdir -p $(OCF_LIB)
-	cd $(OCF_LIB) && apt-get download -q resource-agents && dpkg-deb -x resource-agents_*.deb root
+	cd $(OCF_LIB) && { apt-get download -q resource-agents || \
+		{ apt-get update -q && apt-get download -q resource-agents; }; } && \
+		dpkg-deb -x resource-agents_*.deb root
 	touch $@
 
 # Installs only what is missing, so a second run costs nothing and needs no network.
@@ -55,7 +57,7 @@ status: venv
 	$(LVSLAB) status
 
 # Unit tests only: no root, no lab, seconds.
-test: venv
+test: venv ocf-lib
 	$(BIN)/pytest tests/unit
 
 # The project's tests, as CI runs them: unit tests, then every lab suite for real.

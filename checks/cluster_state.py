@@ -1,23 +1,10 @@
 """Read-only views of the cluster, parsed from the tools' own output: crm_mon's XML for
-pacemaker, `ipvsadm -Ln` for the IPVS table.
-
->>> table = parse_ipvsadm(SAMPLE_IPVSADM)
->>> table[0].address, table[0].scheduler, [r.forward for r in table[0].reals]
-('192.168.122.100:80', 'lc', ['Route', 'Route'])
-"""
+pacemaker, `ipvsadm -Ln` for the IPVS table."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-
-SAMPLE_IPVSADM = """IP Virtual Server version 1.2.1 (size=4096)
-Prot LocalAddress:Port Scheduler Flags
-  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
-TCP  192.168.122.100:80 lc
-  -> 192.168.122.111:80           Route   1      0          3
-  -> 192.168.122.112:80           Route   0      2          0
-"""
 
 
 @dataclass(frozen=True)

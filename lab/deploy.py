@@ -49,7 +49,7 @@ def corosync_authkey(lab: Lab) -> str:
     return lab_secret(lab, "corosync-authkey", 192)
 
 
-def playbook_argv(lab: Lab, inventory: Path, lab_inventory: Path) -> list[str]:
+def playbook_argv(inventory: Path, lab_inventory: Path) -> list[str]:
     return ["ansible-playbook", "-i", str(inventory), "-i", str(lab_inventory), str(PLAYBOOK)]
 
 
@@ -58,7 +58,7 @@ def deploy(lab: Lab, inventory: Path = ANSIBLE_DIR / "hosts") -> tuple[float, st
     lab_inventory = lab.state.run_dir / "inventory.ini"
     lab_inventory.write_text(render_lab_inventory(lab))
     ansible = Path(sys.executable).with_name("ansible-playbook")
-    argv = playbook_argv(lab, inventory, lab_inventory)
+    argv = playbook_argv(inventory, lab_inventory)
     if ansible.exists():
         argv[0] = str(ansible)
     env = {

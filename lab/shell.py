@@ -17,13 +17,10 @@ def run(
     *,
     check: bool = True,
     timeout: float | None = 120,
-    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a host command and capture its output; raise LabError when it fails and check is set."""
     try:
-        proc = subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=timeout, input=input
-        )
+        proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout)
     except FileNotFoundError as exc:
         raise LabError(f"command not found: {argv[0]}") from exc
     except subprocess.TimeoutExpired as exc:

@@ -1,6 +1,14 @@
 from __future__ import annotations
 
-from checks.cluster_state import SAMPLE_IPVSADM, parse_crm_mon, parse_ipvsadm
+from checks.cluster_state import parse_crm_mon, parse_ipvsadm
+
+SAMPLE_IPVSADM = """IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  192.168.122.100:80 lc
+  -> 192.168.122.111:80           Route   1      0          3
+  -> 192.168.122.112:80           Route   0      2          0
+"""
 
 CRM_MON = """<pacemaker-result api-version="2.25" request="crm_mon -1 --output-as=xml">
   <summary>
