@@ -5,20 +5,25 @@ reason, except under --require-lab (CI, make check), where a missing prerequisit
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import testinfra
 import testinfra.host
 
+from checks.verdict import Verdict
 from lab import control, deploy
 from lab.backends import BACKENDS
+from lab.cluster import Cluster
 from lab.control import Lab
 from lab.errors import LabError
 from lab.state import DEFAULT_LAB_NAME
+from probes.history import History
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,6 +38,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--keep-lab",
         action="store_true",
         help="leave a lab that pytest brought up running at the end",
+    )
+    group.addoption(
+        "--reports-dir",
+        default=os.environ.get("LVSLAB_REPORTS", "reports"),
+        help="where each test's history and verdicts are saved",
     )
     group.addoption(
         "--require-lab",
@@ -104,3 +114,57 @@ def hosts(cluster: Lab) -> dict[str, testinfra.host.Host]:
     """testinfra hosts over the lab's ssh_config, by node name."""
     config = str(cluster.state.ssh_config)
     return {n.name: testinfra.get_host(f"ssh://{n.name}", ssh_config=config) for n in cluster.nodes}
+
+
+@pytest.fixture(scope="session")
+def ops(cluster: Lab) -> Cluster:
+    """Operations on the deployed cluster (who is director, move it, IPVS table ...)."""
+    return Cluster(cluster)
+
+
+# --- Probe records and verdicts: one history per test, saved with the verdicts in the
+# report folder (reports/<test>/), and the verdicts printed in pytest's summary.
+
+VERDICTS = pytest.StashKey[list[tuple[str, Verdict]]]()
+
+
+def report_dir(config: pytest.Config, nodeid: str) -> Path:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.replace("::", "__")).strip("_")
+    return Path(config.getoption("--reports-dir")) / name
+
+
+@pytest.fixture
+def history(request: pytest.FixtureRequest) -> Iterator[History]:
+    recorded = History()
+    yield recorded
+    if len(recorded):
+        recorded.save(report_dir(request.config, request.node.nodeid) / "history.jsonl")
+
+
+@pytest.fixture
+def judge(request: pytest.FixtureRequest) -> Iterator[Callable[[Verdict], Verdict]]:
+    """Record a verdict for the summary and the report; return it for the one assert."""
+    given: list[Verdict] = []
+
+    def record(verdict: Verdict) -> Verdict:
+        given.append(verdict)
+        request.config.stash.setdefault(VERDICTS, []).append((request.node.nodeid, verdict))
+        request.node.user_properties.append((f"verdict:{verdict.name}", verdict.word))
+        return verdict
+
+    yield record
+    if given:
+        path = report_dir(request.config, request.node.nodeid) / "verdicts.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([v.to_json() for v in given], indent=2, default=str) + "\n")
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    verdicts = config.stash.get(VERDICTS, [])
+    if not verdicts:
+        return
+    terminalreporter.section("verdicts")
+    for nodeid, verdict in verdicts:
+        terminalreporter.write_line(f"{nodeid}\n" + verdict.summary())

@@ -69,6 +69,30 @@ class Lab:
             what=f"client: {' '.join(command)}",
         )
 
+    def client_popen(self, command: Sequence[str]) -> subprocess.Popen[bytes]:
+        """Start a long-running probe on the client side, talking over binary pipes."""
+        return subprocess.Popen(
+            netns_argv(self.state.netns, command),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+    @property
+    def ssh_key(self) -> Path:
+        """The private key that logs in to every node (from the lab's ssh_config)."""
+        for line in self.state.ssh_config.read_text().splitlines():
+            words = line.split()
+            if len(words) == 2 and words[0] == "IdentityFile":
+                return Path(words[1])
+        raise LabError(f"{self.state.ssh_config} names no IdentityFile")
+
+    @property
+    def client_ifname(self) -> str:
+        if not self.state.client_ifname:
+            raise LabError(f"lab {self.state.name} records no client-side interface; recreate it")
+        return self.state.client_ifname
+
     def reachable(self, node: str, timeout: float = 10) -> bool:
         try:
             return self.ssh(node, "true", timeout=timeout, check=False).returncode == 0

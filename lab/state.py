@@ -38,6 +38,8 @@ class LabState:
     ssh_config: Path
     ssh_user: str = "root"
     service_ifname: str = "eth0"
+    # The client side's interface on the service network (where ARP probes run).
+    client_ifname: str | None = None
     # Backend-specific facts per node (pids, tap names, domain names ...).
     node_data: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -55,8 +57,10 @@ class LabState:
             "ssh_config": str(self.ssh_config),
             "ssh_user": self.ssh_user,
             "service_ifname": self.service_ifname,
+            "client_ifname": self.client_ifname,
             "vip": str(self.topology.vip),
             "port": self.topology.port,
+            "ssh_port": self.topology.ssh_port,
             "service_net": str(self.topology.service_net),
             "mgmt_net": str(self.topology.mgmt_net),
             "client_ip": str(self.topology.client_ip),
@@ -100,6 +104,7 @@ class LabState:
             port=int(data["port"]),
             service_net=IPv4Network(data["service_net"]),
             mgmt_net=IPv4Network(data["mgmt_net"]),
+            ssh_port=data.get("ssh_port"),
         )
         return cls(
             name=data["name"],
@@ -110,6 +115,7 @@ class LabState:
             ssh_config=Path(data["ssh_config"]),
             ssh_user=data["ssh_user"],
             service_ifname=data["service_ifname"],
+            client_ifname=data.get("client_ifname"),
             node_data={
                 n["name"]: {k: v for k, v in n.items() if k not in node_keys} for n in data["nodes"]
             },

@@ -37,6 +37,14 @@ class Topology:
     port: int
     service_net: IPv4Network
     mgmt_net: IPv4Network
+    # A second virtual service for SSH on the VIP (the article's long-lived sessions);
+    # None when the inventory sets no ssh_port.
+    ssh_port: int | None = None
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """Every port the VIP serves."""
+        return (self.port,) if self.ssh_port is None else (self.port, self.ssh_port)
 
     @property
     def client_ip(self) -> IPv4Address:
@@ -82,12 +90,16 @@ class Topology:
         try:
             vip = IPv4Address(str(group_vars["vip"]))
             port = int(group_vars["port"])
+            ssh_port = int(group_vars["ssh_port"]) if "ssh_port" in group_vars else None
         except KeyError as exc:
             raise LabError(f"the inventory's [{NODE_GROUP}:vars] lacks {exc.args[0]!r}") from exc
         except ValueError as exc:
-            raise LabError(f"bad vip or port in the inventory: {exc}") from exc
-        if not 0 < port < 65536:
-            raise LabError(f"port {port} is out of range 1-65535")
+            raise LabError(f"bad vip, port or ssh_port in the inventory: {exc}") from exc
+        for what, number in (("port", port), ("ssh_port", ssh_port)):
+            if number is not None and not 0 < number < 65536:
+                raise LabError(f"{what} {number} is out of range 1-65535")
+        if ssh_port == port:
+            raise LabError(f"ssh_port {ssh_port} is the same as port")
         service_net = IPv4Interface(f"{vip}/{service_prefix}").network
         try:
             mgmt_net = IPv4Network(mgmt_network)
@@ -124,7 +136,7 @@ class Topology:
                     mgmt_mac=_mac(0x79, host_part),
                 )
             )
-        return cls(tuple(nodes), vip, port, service_net, mgmt_net)
+        return cls(tuple(nodes), vip, port, service_net, mgmt_net, ssh_port)
 
 
 def _mac(network_byte: int, host_part: int) -> str:

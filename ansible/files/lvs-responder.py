@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Per-node test responder (the article's `nc -l 80 -e hostname -k`): every connection gets
 the node's hostname back. An HTTP request gets it as an HTTP/1.0 response, so curl and
-requests work; a raw TCP client that sends nothing (nc) gets the bare name."""
+requests work; a raw TCP client that sends nothing (nc) gets the bare name. A client that
+sends HOLD gets the name and keeps the connection: every further line it sends is answered
+with the name again (the harness's long-lived sessions), until it closes or HELD_FOR ends."""
 
 import socket
 import socketserver
@@ -9,6 +11,7 @@ import sys
 
 HOSTNAME = socket.gethostname().encode() + b"\n"
 METHODS = (b"GET ", b"HEAD ", b"POST ", b"PUT ", b"OPTIONS ")
+HELD_FOR = 900  # s a held connection may stay idle: a forgotten client cannot pin it forever
 
 
 class Responder(socketserver.BaseRequestHandler):
@@ -18,7 +21,9 @@ class Responder(socketserver.BaseRequestHandler):
             first = self.request.recv(1024)
         except OSError:  # timeout: a raw client waiting for us to speak
             first = b""
-        if first.startswith(METHODS):
+        if first.startswith(b"HOLD"):
+            self.hold(first)
+        elif first.startswith(METHODS):
             head = (
                 b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(HOSTNAME)
@@ -26,6 +31,22 @@ class Responder(socketserver.BaseRequestHandler):
             self.request.sendall(head + (b"" if first.startswith(b"HEAD ") else HOSTNAME))
         else:
             self.request.sendall(HOSTNAME)
+
+    def hold(self, received: bytes) -> None:
+        self.request.settimeout(HELD_FOR)
+        self.request.sendall(HOSTNAME)
+        pending = received.split(b"\n", 1)[1] if b"\n" in received else b""
+        try:
+            while True:
+                while b"\n" in pending:
+                    _, pending = pending.split(b"\n", 1)
+                    self.request.sendall(HOSTNAME)
+                chunk = self.request.recv(1024)
+                if not chunk:
+                    return
+                pending += chunk
+        except OSError:
+            return
 
 
 class Server(socketserver.ThreadingTCPServer):

@@ -158,6 +158,7 @@ class UmlBackend(Backend):
             run_dir=run_dir,
             netns=name,
             ssh_config=ssh_config,
+            client_ifname=netns.SERVICE_BRIDGE,
         )
         state.node_data = {
             node.name: {

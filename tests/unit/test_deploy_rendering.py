@@ -22,7 +22,7 @@ def render_ldirectord(nodes: int, services: list[int]) -> str:
     names = [f"node{i}" for i in range(1, nodes + 1)]
     return env.get_template("ldirectord.cf.j2").render(
         vip="192.168.122.100",
-        lvs_services=[{"port": p} for p in services],
+        lvs_ports=services,
         groups={"nodes": names},
         hostvars={n: {"ip": f"192.168.122.{110 + i}"} for i, n in enumerate(names, 1)},
     )

@@ -24,6 +24,7 @@ def test_reads_the_articles_inventory() -> None:
         ("node3", "192.168.122.113", "192.168.121.113"),
     ]
     assert topo.vip == IPv4Address("192.168.122.100") and topo.port == 80
+    assert topo.ssh_port == 22 and topo.ports == (80, 22)
     assert topo.service_net == IPv4Network("192.168.122.0/24")
     assert topo.client_ip == IPv4Address("192.168.122.1")
     assert topo.mgmt_host_ip == IPv4Address("192.168.121.1")
@@ -49,6 +50,9 @@ def test_custom_management_network() -> None:
         (hosts(111), {"port": "80"}, {}, "lacks 'vip'"),
         (hosts(111), {"vip": "192.168.122.100"}, {}, "lacks 'port'"),
         (hosts(111), {**VARS, "port": "0"}, {}, "out of range"),
+        (hosts(111), {**VARS, "ssh_port": "70000"}, {}, "ssh_port 70000 is out of range"),
+        (hosts(111), {**VARS, "ssh_port": "80"}, {}, "same as port"),
+        (hosts(111), {**VARS, "ssh_port": "ssh"}, {}, "bad vip, port or ssh_port"),
         (hosts(111), {**VARS, "vip": "not-an-ip"}, {}, "bad vip"),
         ({"node1": {}}, VARS, {}, "has no ip="),
         ({"node1": {"ip": "10.0.0.5"}}, VARS, {}, "not in the service network"),

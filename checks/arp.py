@@ -1,0 +1,104 @@
+"""Checks over ARP records (probes.arp): the announcement a new director makes, and who
+answers ARP for the VIP."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from checks.verdict import Verdict
+
+Record = dict[str, Any]
+BROADCAST = "ff:ff:ff:ff:ff:ff"
+
+
+@dataclass(frozen=True)
+class SendArp:
+    """What `send_arp -i INTERVAL -r REPEAT` sends (resource-agents, Linux): REPEAT pairs of
+    gratuitous request + reply, all broadcast, a frame every INTERVAL/2 ms (measured here:
+    10 frames 100-101 ms apart for -i 200 -r 5)."""
+
+    interval_ms: int
+    repeat: int
+
+    @property
+    def frames(self) -> int:
+        return 2 * self.repeat
+
+    @property
+    def gap_ms(self) -> float:
+        return self.interval_ms / 2
+
+
+def gratuitous_for(records: Sequence[Record], ip: str) -> list[Record]:
+    return sorted(
+        (r for r in records if r.get("gratuitous") and r.get("psrc") == ip), key=lambda r: r["t"]
+    )
+
+
+def announcement(
+    records: Sequence[Record],
+    *,
+    vip: str,
+    director_mac: str,
+    promoted_at: float | None,
+    send_arp: SendArp,
+    start_bound_s: float,
+    gap_tolerance: tuple[float, float] = (0.5, 2.0),
+) -> Verdict:
+    """The new director announced the VIP as the agent promises, and nobody else did.
+
+    gap_tolerance: each gap between consecutive frames must lie within these multiples of
+    the nominal gap (a node's scheduling delays a frame, it never sends early)."""
+    name = "gratuitous ARP from the new director"
+    garps = gratuitous_for(records, vip)
+    mine = [r for r in garps if r["hwsrc"] == director_mac.lower()]
+    others = sorted({r["hwsrc"] for r in garps if r["hwsrc"] != director_mac.lower()})
+    gaps = [round((b["t"] - a["t"]) * 1000, 1) for a, b in itertools.pairwise(mine)]
+    details: dict[str, Any] = {
+        "garps_for_vip": len(garps),
+        "from_director": len(mine),
+        "ops": [r["op"] for r in mine],
+        "gaps_ms": gaps,
+        "other_senders": others,
+    }
+    if promoted_at is not None and mine:
+        details["first_after_promotion_ms"] = round((mine[0]["t"] - promoted_at) * 1000, 1)
+    problems: list[str] = []
+    if others:
+        problems.append(f"gratuitous ARP for {vip} from other MACs: {others}")
+    if not mine:
+        problems.append(f"no gratuitous ARP for {vip} from {director_mac}")
+        return Verdict.judge(name, problems, details)
+    if len(mine) != send_arp.frames:
+        problems.append(f"{len(mine)} frames, send_arp sends {send_arp.frames}")
+    expected_ops = ["who-has", "is-at"] * send_arp.repeat
+    if details["ops"] != expected_ops[: len(mine)]:
+        problems.append("frames do not alternate request/reply starting with a request")
+    low, high = (send_arp.gap_ms * f for f in gap_tolerance)
+    if any(not low <= g <= high for g in gaps):
+        problems.append(f"gaps outside {low:g}-{high:g} ms")
+    not_broadcast = [r["eth_dst"] for r in mine if r["eth_dst"] != BROADCAST]
+    if not_broadcast:
+        problems.append(f"{len(not_broadcast)} frames not broadcast: {sorted(set(not_broadcast))}")
+    wrong_sender = [r for r in mine if r["pdst"] != vip or r.get("eth_src") != r["hwsrc"]]
+    if wrong_sender:
+        problems.append(f"{len(wrong_sender)} frames with pdst != VIP or eth src != ARP sender")
+    if promoted_at is None:
+        return Verdict(name, None, details, (*problems, "promotion time unknown"))
+    delay = mine[0]["t"] - promoted_at
+    if not 0 <= delay <= start_bound_s:
+        problems.append(f"first frame {delay:.3f}s after promotion, bound 0-{start_bound_s}s")
+    return Verdict.judge(name, problems, details)
+
+
+def one_owner(answers: Sequence[Record], *, vip: str, owner_mac: str) -> Verdict:
+    """Exactly one MAC, the director's, answers who-has VIP."""
+    macs = sorted({r["hwsrc"] for r in answers if r.get("op") == "is-at" and r["psrc"] == vip})
+    details = {"answers": len(answers), "macs": macs, "expected": owner_mac.lower()}
+    if not answers:
+        return Verdict.judge("one ARP owner", [f"nobody answered who-has {vip}"], details)
+    problems = [] if macs == [owner_mac.lower()] else [f"{macs} answered for {vip}"]
+    return Verdict.judge("one ARP owner", problems, details)

@@ -1,0 +1,66 @@
+"""Checks over held sessions (probes.holder) and the director's IPVS counters: lc placed
+every new session on a least-loaded node, and held sessions kept working."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from checks.verdict import Verdict
+
+Record = dict[str, Any]
+
+
+def least_connection(placements: Sequence[Record]) -> Verdict:
+    """Each placement is {"node": who took the new session, "active": {node: ActiveConn on
+    the director just before}}: lc must pick a node with the fewest active connections."""
+    problems = []
+    for number, p in enumerate(placements):
+        if p["node"] is None:
+            problems.append(f"session {number} failed to open")
+            continue
+        fewest = min(p["active"].values())
+        if p["active"].get(p["node"]) != fewest:
+            problems.append(f"session {number} went to {p['node']} with active {p['active']}")
+    details = {
+        "placements": [f"{p['node']} <- {p['active']}" for p in placements],
+        "per_node": dict(Counter(p["node"] for p in placements)),
+    }
+    if not placements:
+        return Verdict.unknown("lc placement", "no sessions opened", details)
+    return Verdict.judge("lc placement", problems, details)
+
+
+def held_sessions_answer(pings: Sequence[Record]) -> Verdict:
+    """Every held session still answers, from the node that took it."""
+    bad = [p for p in pings if not p.get("ok")]
+    details = {
+        "pinged": len(pings),
+        "answered_by_holder": len(pings) - len(bad),
+        "failures": [{k: p.get(k) for k in ("id", "held_by", "node", "error")} for p in bad],
+    }
+    if not pings:
+        return Verdict.unknown("held sessions answer", "no held session to ping", details)
+    problems = [f"{len(bad)} of {len(pings)} held sessions failed or moved"] if bad else []
+    return Verdict.judge("held sessions answer", problems, details)
+
+
+def spread(nodes: Sequence[str | None], expected: Sequence[str], max_skew: int) -> Verdict:
+    """Sessions reached every expected node and no other, none failed, per-node counts
+    within max_skew."""
+    counts = Counter(nodes)
+    problems = []
+    if None in counts:
+        problems.append(f"{counts[None]} of {len(nodes)} failed")
+    missing = sorted(set(expected) - set(counts))
+    if missing:
+        problems.append(f"never reached {missing}")
+    unexpected = sorted(set(counts) - set(expected) - {None})
+    if unexpected:
+        problems.append(f"reached {unexpected}, expected only {sorted(expected)}")
+    per_node = [counts.get(n, 0) for n in expected]
+    if per_node and max(per_node) - min(per_node) > max_skew:
+        problems.append(f"uneven beyond {max_skew}")
+    details = {"per_node": {str(n): c for n, c in counts.items()}, "expected": list(expected)}
+    return Verdict.judge("spread over every node", problems, details)

@@ -1,0 +1,146 @@
+"""The deployed cluster as the suites drive it: who is director, moving the promoted
+instance, the IPVS table, a node's service MAC, a node's responder, and the log times the
+checks need. Uses crm_* (fast) rather than pcs (~10 s a call on UML nodes)."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from typing import TypeVar
+
+from checks.cluster_state import ClusterStatus, VirtualService, parse_crm_mon, parse_ipvsadm
+from lab.control import Lab
+from lab.errors import LabError
+
+T = TypeVar("T")
+AGENT = "ocf:heartbeat:lvs"
+CLONE = "lvs-clone"
+RESPONDER_UNIT = "lvs-responder"
+
+
+def wait_for(
+    what: str, probe: Callable[[], T | None], deadline: float, interval: float = 0.5
+) -> tuple[T, float]:
+    """Poll probe until it returns something other than None; return it and the seconds
+    it took. Raises LabError with `what` after deadline seconds."""
+    started = time.monotonic()
+    while True:
+        value = probe()
+        elapsed = time.monotonic() - started
+        if value is not None:
+            return value, elapsed
+        if elapsed > deadline:
+            raise LabError(f"{what}: not within {deadline:g}s")
+        time.sleep(interval)
+
+
+class Cluster:
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+
+    def any_node(self) -> str:
+        """A node that answers (the first, unless it is down)."""
+        for node in self.lab.nodes:
+            if self.lab.reachable(node.name, timeout=5):
+                return node.name
+        raise LabError("no node answers over management")
+
+    def status(self) -> ClusterStatus:
+        return parse_crm_mon(self.lab.ssh(self.any_node(), "crm_mon -1 --output-as=xml").stdout)
+
+    def director(self) -> str:
+        promoted = self.status().nodes_in_role("lvs", "Promoted")
+        if len(promoted) != 1:
+            raise LabError(f"expected one promoted lvs, found {promoted}")
+        return promoted[0]
+
+    def settled_director(self) -> str | None:
+        """The director once the cluster is idle with ldirectord started beside it."""
+        idle = self.lab.ssh(self.any_node(), "crm_resource --wait --timeout=5s", check=False)
+        if idle.returncode != 0:
+            return None
+        status = self.status()
+        promoted = status.nodes_in_role("lvs", "Promoted")
+        if len(promoted) == 1 and status.nodes_in_role("ldirectord", "Started") == promoted:
+            return promoted[0]
+        return None
+
+    def move_director(self, to: str, deadline: float = 120) -> float:
+        """Promote lvs on `to` and wait until it and ldirectord run there; the temporary
+        location constraint is removed again (stickiness and the agent's promotion scores
+        keep the new placement). Returns the seconds it took."""
+        self.lab.node(to)
+        node = self.any_node()
+        started = time.monotonic()
+        self.lab.ssh(node, f"crm_resource --move --promoted --resource {CLONE} --node {to}")
+        try:
+            wait_for(f"director moves to {to}", lambda: self._director_is(to), deadline)
+        finally:
+            self.lab.ssh(node, f"crm_resource --clear --resource {CLONE}")
+        return time.monotonic() - started
+
+    def _director_is(self, node: str) -> bool | None:
+        return True if self.settled_director() == node else None
+
+    def ipvs(self, director: str) -> list[VirtualService]:
+        return parse_ipvsadm(self.lab.ssh(director, "ipvsadm -Ln").stdout)
+
+    def ipvs_service(self, director: str, port: int) -> VirtualService:
+        address = f"{self.lab.topology.vip}:{port}"
+        for service in self.ipvs(director):
+            if service.address == address:
+                return service
+        raise LabError(f"{director}'s IPVS table has no {address}")
+
+    def active_by_node(self, director: str, port: int) -> dict[str, int]:
+        """ActiveConn per node for the virtual service on port."""
+        by_ip = {str(n.service_ip): n.name for n in self.lab.nodes}
+        return {
+            by_ip[r.address.rsplit(":", 1)[0]]: r.active
+            for r in self.ipvs_service(director, port).reals
+        }
+
+    def weight_by_node(self, director: str, port: int) -> dict[str, int]:
+        by_ip = {str(n.service_ip): n.name for n in self.lab.nodes}
+        return {
+            by_ip[r.address.rsplit(":", 1)[0]]: r.weight
+            for r in self.ipvs_service(director, port).reals
+        }
+
+    def service_mac(self, node: str) -> str:
+        nic = self.lab.state.service_ifname
+        return self.lab.ssh(node, f"cat /sys/class/net/{nic}/address").stdout.strip().lower()
+
+    def responder(self, node: str, action: str) -> None:
+        if action not in ("start", "stop"):
+            raise ValueError(f"responder action {action!r}")
+        self.lab.ssh(node, f"systemctl {action} {RESPONDER_UNIT}")
+
+    def agent_param(self, name: str, resource: str = "lvs") -> str:
+        """A parameter of the lvs resource as the agent sees it: the CIB's value if set,
+        else the default in the agent's meta-data."""
+        node = self.any_node()
+        got = self.lab.ssh(
+            node, f"crm_resource --quiet --resource {resource} --get-parameter {name}", check=False
+        )
+        if got.returncode == 0 and got.stdout.strip():
+            return got.stdout.strip()
+        meta = self.lab.ssh(node, f"crm_resource --show-metadata {AGENT}").stdout
+        for parameter in ET.fromstring(meta).iter("parameter"):
+            content = parameter.find("content")
+            if parameter.get("name") == name and content is not None:
+                return content.get("default", "")
+        raise LabError(f"{AGENT} has no parameter {name}")
+
+    def log_time(self, node: str, pattern: str, since: float) -> float | None:
+        """Unix time of the first journal line on node matching pattern since `since`."""
+        out = self.lab.ssh(
+            node,
+            f"journalctl -q -o short-unix --since=@{int(since)} --grep={pattern!r} | head -1",
+            check=False,
+        ).stdout.split()
+        try:
+            return float(out[0])
+        except (IndexError, ValueError):
+            return None

@@ -1,0 +1,104 @@
+"""ARP probes with scapy, run on the client side of the service network.
+
+- `sniff IFACE --seconds N`: records every ARP frame seen on IFACE as one JSON line (op,
+  psrc, pdst, hwsrc, eth dst, time, whether it is gratuitous) until N seconds have passed
+  or it is told to stop (SIGINT/SIGTERM). Prints {"ready": true} once capturing.
+- `query VIP IFACE`: broadcasts who-has VIP and records every answer (one line per MAC).
+
+Run inside the lab's namespace: `ip netns exec NS python -m probes.arp ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from scapy.layers.l2 import ARP, Ether
+from scapy.packet import Packet
+
+Record = dict[str, Any]
+BROADCAST = "ff:ff:ff:ff:ff:ff"
+OPS = {1: "who-has", 2: "is-at"}
+
+
+def is_gratuitous(packet: Packet, ip: str | None = None) -> bool:
+    """A gratuitous ARP announces the sender's own address: sender IP == target IP, as a
+    request or a reply (send_arp and arping -U/-A send both kinds)."""
+    if ARP not in packet:
+        return False
+    arp = packet[ARP]
+    if arp.op not in OPS or arp.psrc != arp.pdst:
+        return False
+    return ip is None or arp.psrc == ip
+
+
+def arp_record(packet: Packet) -> Record:
+    arp = packet[ARP]
+    return {
+        "t": round(float(packet.time), 6),
+        "op": OPS.get(arp.op, str(arp.op)),
+        "psrc": arp.psrc,
+        "pdst": arp.pdst,
+        "hwsrc": arp.hwsrc.lower(),
+        "hwdst": arp.hwdst.lower(),
+        "eth_src": packet[Ether].src.lower() if Ether in packet else None,
+        "eth_dst": packet[Ether].dst.lower() if Ether in packet else None,
+        "gratuitous": is_gratuitous(packet),
+    }
+
+
+def sniff(iface: str, seconds: float) -> None:
+    from scapy.sendrecv import AsyncSniffer
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    sniffer = AsyncSniffer(
+        iface=iface,
+        filter="arp",
+        store=False,
+        prn=lambda packet: print(json.dumps(arp_record(packet)), flush=True),
+        started_callback=lambda: print(json.dumps({"ready": True}), flush=True),
+    )
+    sniffer.start()
+    stop.wait(seconds)
+    # Let frames the kernel has already queued reach us before the capture closes.
+    time.sleep(0.2)
+    sniffer.stop()
+
+
+def query(ip: str, iface: str, timeout: float) -> list[Record]:
+    from scapy.sendrecv import srp
+
+    request = Ether(dst=BROADCAST) / ARP(op=1, pdst=ip)
+    answered, _ = srp(request, iface=iface, timeout=timeout, multi=True, verbose=False)
+    return [arp_record(reply) for _, reply in answered]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    commands = p.add_subparsers(dest="command", required=True)
+    s = commands.add_parser("sniff", help="record every ARP frame on an interface")
+    s.add_argument("iface")
+    s.add_argument("--seconds", type=float, default=60.0)
+    q = commands.add_parser("query", help="list every MAC answering who-has IP")
+    q.add_argument("ip")
+    q.add_argument("iface")
+    q.add_argument("--timeout", type=float, default=2.0)
+    args = p.parse_args(argv)
+    if args.command == "sniff":
+        if not 0 < args.seconds <= 900:
+            p.error("--seconds must be in (0, 900] (probes are bounded)")
+        sniff(args.iface, args.seconds)
+    else:
+        for record in query(args.ip, args.iface, args.timeout):
+            print(json.dumps(record), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The two known caveats of LVS-DR as deployed, documented as they are (docs/caveats.md
+explains the mechanisms and the work-arounds):
+
+(a) a real server that connects to the VIP is always answered by itself: the VIP sits on
+    its lo, so the connection never leaves the node;
+(b) on the director, a connection to the VIP goes through IPVS: if lc schedules it to the
+    director itself it succeeds, if lc schedules it to another node it times out.
+
+For (b) the scheduling is made deterministic with held sessions from the client side: one
+per node, then the target's session is closed, so the target is the only node with no
+active connection and lc's next choice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from checks.verdict import Verdict
+from lab.cluster import Cluster
+from lab.control import Lab
+from probes.client_side import HeldSessions
+from probes.history import History
+
+pytestmark = pytest.mark.lab
+
+FROM_NODE_CONNECTIONS = 10
+NC_WAIT_S = 3  # nc -w: a connection that gets no SYN-ACK counts as timed out after this
+
+
+def nc_from(lab: Lab, node: str, count: int) -> list[str | None]:
+    """count connections from node to VIP:port with nc; each the name read, or None."""
+    topo = lab.topology
+    script = (
+        f"for i in $(seq {count}); do "
+        f'echo "[$(nc -w {NC_WAIT_S} {topo.vip} {topo.port} 2>/dev/null)]"; done'
+    )
+    out = lab.ssh(node, script, timeout=count * (NC_WAIT_S + 5) + 30).stdout
+    return [line.strip()[1:-1] or None for line in out.splitlines() if line.startswith("[")]
+
+
+def test_a_real_server_reaching_the_vip_is_answered_by_itself(
+    cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
+) -> None:
+    director = ops.director()
+    verdicts = []
+    for node in (n.name for n in cluster.nodes if n.name != director):
+        answers = nc_from(cluster, node, FROM_NODE_CONNECTIONS)
+        history.add("nc-from-node", node=node, answers=answers)
+        problems = [] if answers == [node] * FROM_NODE_CONNECTIONS else [f"answers {answers}"]
+        verdicts.append(judge(Verdict.judge(f"{node} -> VIP answered by {node}", problems, {})))
+    assert verdicts and all(v.valid is True for v in verdicts), "\n".join(map(str, verdicts))
+
+
+def test_the_director_reaching_the_vip_works_only_when_scheduled_to_itself(
+    cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
+) -> None:
+    topo = cluster.topology
+    director = ops.director()
+    names = [n.name for n in cluster.nodes]
+    outcomes = []
+    with HeldSessions(cluster, str(topo.vip), topo.port) as sessions:
+        held = [history.add("holder", **sessions.open()) for _ in names]
+        assert sorted(r["node"] for r in held) == sorted(names), f"precondition: lc 1/1/1 {held}"
+        for target in [director, *(n for n in names if n != director)]:
+            session_id = next(i for i, node in sessions.held.items() if node == target)
+            sessions.close(session_id)
+            active = ops.active_by_node(director, topo.port)
+            (answer,) = nc_from(cluster, director, 1)
+            table = cluster.ssh(director, "ipvsadm -Lnc").stdout
+            history.add("nc-from-director", target=target, active=active, answer=answer)
+            history.add("ipvs-connections", node=director, table=table)
+            outcomes.append({"scheduled_to": target, "active_before": active, "answer": answer})
+            # Put a session back on the target: lc sends it there (the only idle node).
+            reopened = history.add("holder", **sessions.open())
+            assert reopened["node"] == target, f"lc chose {reopened['node']}, expected {target}"
+
+    problems = []
+    for o in outcomes:
+        target, answer = o["scheduled_to"], o["answer"]
+        if min(o["active_before"].values()) != o["active_before"][target]:
+            problems.append(f"{target} was not lc's only choice: {o['active_before']}")
+        if target == director and answer != director:
+            problems.append(f"scheduled to the director itself: got {answer!r}, want {director}")
+        if target != director and answer is not None:
+            problems.append(f"scheduled to {target}: got {answer!r}, want a timeout")
+    verdict = judge(Verdict.judge("director -> VIP caveat", problems, {"outcomes": outcomes}))
+    assert verdict.valid is True, verdict

@@ -1,0 +1,114 @@
+"""A new director announces itself with gratuitous ARP, and only the director ever answers
+ARP for the VIP (the real servers hold it on lo, silenced by arp_ignore/arp_announce).
+
+The director is moved with a temporary location constraint (lab.cluster.Cluster), the
+sniffer running on the client side; then moved back, so the cluster is left as found
+(resource-stickiness=100 would otherwise keep it on the new node)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from checks.arp import SendArp, announcement, one_owner
+from checks.verdict import Verdict, compose
+from lab.cluster import Cluster
+from lab.control import Lab
+from probes.client_side import ArpSniffer, arp_query, sample
+from probes.history import History
+
+pytestmark = pytest.mark.lab
+
+# From the agent's "promoting:" log line to the first gratuitous ARP, the agent runs five
+# short commands (vip_del on lo, vip_add, two sysctl, ipvsadm -C) and starts send_arp:
+# measured 0.2-0.4 s on UML nodes. 2 s leaves room for a loaded 2-core CI host, and is still
+# far below the failover outage the announcement is part of.
+ANNOUNCE_BOUND_S = 2.0
+# The sniffer keeps listening this long after the move has settled, so a late or stray
+# announcement (say, from the old director) would still be seen.
+LISTEN_AFTER_S = 2.0
+
+
+@pytest.fixture
+def restore_director(ops: Cluster) -> Iterator[str]:
+    """The director when the test starts; it is the director again when the test ends."""
+    original = ops.director()
+    yield original
+    if ops.director() != original:
+        ops.move_director(original)
+
+
+def neighbour_mac(lab: Lab, ip: str) -> str | None:
+    """The client side's neighbour entry for ip (the kernel's ARP cache)."""
+    out = lab.client(["ip", "neigh", "show", ip, "dev", lab.client_ifname]).stdout.split()
+    return out[out.index("lladdr") + 1].lower() if "lladdr" in out else None
+
+
+def owner_verdict(lab: Lab, ops: Cluster, history: History, director: str) -> Verdict:
+    vip = str(lab.topology.vip)
+    answers = history.extend("arp-query", arp_query(lab, vip))
+    return one_owner(answers, vip=vip, owner_mac=ops.service_mac(director))
+
+
+def test_only_the_director_answers_arp_for_the_vip(
+    cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
+) -> None:
+    verdict = judge(owner_verdict(cluster, ops, history, ops.director()))
+    assert verdict.valid is True, verdict
+
+
+def test_new_director_announces_itself_with_gratuitous_arp(
+    cluster: Lab,
+    ops: Cluster,
+    history: History,
+    judge: Callable[[Verdict], Verdict],
+    restore_director: str,
+) -> None:
+    """Two moves, there and back: each new director announces itself, each time one MAC
+    answers for the VIP before and after, and the client side's entry follows."""
+    vip = str(cluster.topology.vip)
+    first = restore_director
+    second = next(n.name for n in cluster.nodes if n.name != first)
+    send_arp = SendArp(int(ops.agent_param("arp_interval")), int(ops.agent_param("arp_count")))
+    # One connection through the VIP gives the client side a neighbour entry for it (the
+    # director's MAC); each gratuitous ARP must then override it.
+    assert all(r["ok"] for r in sample(cluster, vip, cluster.topology.port, 1))
+    assert neighbour_mac(cluster, vip) == ops.service_mac(first), "precondition"
+
+    verdicts = []
+    for old, new in ((first, second), (second, first)):
+        new_mac = ops.service_mac(new)
+        verdicts.append(owner_verdict(cluster, ops, history, old))
+        with ArpSniffer(cluster) as sniffer:
+            since = time.time()
+            history.event("move director", frm=old, to=new)
+            took = ops.move_director(new)
+            history.event("director moved", to=new, seconds=round(took, 1))
+            time.sleep(LISTEN_AFTER_S)
+            frames = history.extend("arp-sniffer", sniffer.stop())
+        entry_after = neighbour_mac(cluster, vip)  # before any traffic could refresh it
+        promoted_at = ops.log_time(new, "promoting:", since)
+        if promoted_at is not None:
+            history.event("promoting logged", t=promoted_at, node=new)
+        verdicts.append(
+            announcement(
+                frames,
+                vip=vip,
+                director_mac=new_mac,
+                promoted_at=promoted_at,
+                send_arp=send_arp,
+                start_bound_s=ANNOUNCE_BOUND_S,
+            )
+        )
+        verdicts.append(
+            Verdict.judge(
+                "client neighbour entry follows",
+                [] if entry_after == new_mac else [f"VIP at {entry_after}, want {new_mac}"],
+                {"to": new, "entry": entry_after},
+            )
+        )
+        verdicts.append(owner_verdict(cluster, ops, history, new))
+    verdict = judge(compose("GARP on every director move", verdicts))
+    assert verdict.valid is True, verdict

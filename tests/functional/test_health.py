@@ -1,0 +1,113 @@
+"""ldirectord's health checks take a dead real server out of rotation and put it back:
+with quiescent=yes its weight drops to 0 (it stays listed, held connections survive),
+new connections avoid it, and when its service returns so do its weight and its answers.
+Done for a real server and for the director itself (it is a real server too)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from checks.sessions import spread
+from checks.verdict import Verdict, compose
+from lab.cluster import Cluster, wait_for
+from lab.control import Lab
+from probes.client_side import sample
+from probes.history import History
+
+pytestmark = pytest.mark.lab
+
+# A connect check on a stopped port is refused at once, so ldirectord sees the failure at
+# its next check of that real: at most checkinterval after the stop, plus the check itself
+# (at most checktimeout). The margin covers our polling (every 0.5 s, an ssh + ipvsadm
+# round trip of ~0.3 s on UML) and ldirectord's own work per cycle (both virtual services,
+# three reals each): 5 s, measured reactions stay well inside it.
+POLL_MARGIN_S = 5.0
+SAMPLES = 9
+
+
+def ldirectord_setting(lab: Lab, director: str, name: str) -> float:
+    out = lab.ssh(director, f"grep -E '^{name}=' /etc/ha.d/ldirectord.cf").stdout
+    return float(out.strip().split("=", 1)[1])
+
+
+@pytest.fixture
+def responders_restored(cluster: Lab, ops: Cluster) -> Iterator[None]:
+    yield
+    for node in cluster.nodes:
+        ops.responder(node.name, "start")
+
+
+@pytest.mark.parametrize("role", ["real server", "director"])
+def test_ldirectord_quiesces_a_dead_real_and_restores_it(
+    cluster: Lab,
+    ops: Cluster,
+    history: History,
+    judge: Callable[[Verdict], Verdict],
+    responders_restored: None,
+    role: str,
+) -> None:
+    topo = cluster.topology
+    vip, port = str(topo.vip), topo.port
+    director = ops.director()
+    target = (
+        director
+        if role == "director"
+        else next(n.name for n in cluster.nodes if n.name != director)
+    )
+    others = [n.name for n in cluster.nodes if n.name != target]
+    bound = (
+        ldirectord_setting(cluster, director, "checkinterval")
+        + ldirectord_setting(cluster, director, "checktimeout")
+        + POLL_MARGIN_S
+    )
+    assert ops.weight_by_node(director, port)[target] > 0, "precondition: target in rotation"
+
+    history.event("responder stop", node=target)
+    stopped = time.monotonic()
+    ops.responder(target, "stop")
+    weights, _ = wait_for(
+        f"{target}'s weight drops to 0",
+        lambda: w if (w := ops.weight_by_node(director, port))[target] == 0 else None,
+        deadline=bound,
+    )
+    out_after = time.monotonic() - stopped
+    history.event("weight 0", node=target, seconds=round(out_after, 1), weights=weights)
+    while_out = history.extend("sampler", sample(cluster, vip, port, SAMPLES))
+
+    history.event("responder start", node=target)
+    started = time.monotonic()
+    ops.responder(target, "start")
+    weights_back, _ = wait_for(
+        f"{target}'s weight comes back",
+        lambda: w if (w := ops.weight_by_node(director, port))[target] > 0 else None,
+        deadline=bound,
+    )
+    back_after = time.monotonic() - started
+    history.event("weight back", node=target, seconds=round(back_after, 1), weights=weights_back)
+    after = history.extend("sampler", sample(cluster, vip, port, SAMPLES))
+
+    listed = sorted(weights) == sorted(n.name for n in cluster.nodes)
+    verdicts = [
+        Verdict.judge(
+            "quiesced, not removed",
+            [] if listed else [f"reals listed while out: {sorted(weights)}"],
+            {
+                "target": target,
+                "role": role,
+                "out_after_s": round(out_after, 1),
+                "back_after_s": round(back_after, 1),
+                "bound_s": bound,
+            },
+        ),
+        spread([r["node"] if r["ok"] else None for r in while_out], others, max_skew=1),
+        Verdict.judge(
+            "answers again",
+            [] if target in {r["node"] for r in after if r["ok"]} else [f"{target} silent"],
+            {"answers": [r["node"] for r in after]},
+        ),
+    ]
+    verdict = judge(compose("health check quiesces and restores", verdicts))
+    assert verdict.valid is True, verdict

@@ -1,0 +1,98 @@
+"""The ARP checks on hand-made histories: pass, fail, unknown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks.arp import SendArp, announcement, one_owner
+
+VIP = "192.168.122.100"
+NEW = "52:54:00:7a:00:70"
+OLD = "52:54:00:7a:00:6f"
+BCAST = "ff:ff:ff:ff:ff:ff"
+SEND_ARP = SendArp(interval_ms=200, repeat=5)
+
+
+def garps(start: float, mac: str = NEW, count: int = 10, gap: float = 0.1) -> list[dict[str, Any]]:
+    return [
+        {
+            "t": start + i * gap,
+            "op": "who-has" if i % 2 == 0 else "is-at",
+            "psrc": VIP,
+            "pdst": VIP,
+            "hwsrc": mac,
+            "eth_src": mac,
+            "eth_dst": BCAST,
+            "gratuitous": True,
+        }
+        for i in range(count)
+    ]
+
+
+def judge(records: list[dict[str, Any]], promoted_at: float | None = 100.0):
+    return announcement(
+        records,
+        vip=VIP,
+        director_mac=NEW,
+        promoted_at=promoted_at,
+        send_arp=SEND_ARP,
+        start_bound_s=2.0,
+    )
+
+
+def test_the_promised_announcement_is_valid() -> None:
+    verdict = judge(garps(100.3))
+    assert verdict.valid is True, verdict
+    assert verdict.details["from_director"] == 10
+    assert verdict.details["first_after_promotion_ms"] == 300.0
+
+
+def test_an_ordinary_arp_is_not_counted() -> None:
+    who_has = {**garps(100.0, count=1)[0], "psrc": "192.168.122.1", "gratuitous": False}
+    assert judge([who_has, *garps(100.3)]).valid is True
+
+
+def test_missing_frames_fail() -> None:
+    verdict = judge(garps(100.3, count=6))
+    assert verdict.valid is False
+    assert "6 frames, send_arp sends 10" in verdict.problems
+
+
+def test_a_burst_without_spacing_fails() -> None:
+    verdict = judge(garps(100.3, gap=0.001))
+    assert verdict.valid is False and any("gaps outside" in p for p in verdict.problems)
+
+
+def test_another_sender_fails() -> None:
+    verdict = judge(garps(100.3) + garps(100.35, mac=OLD, count=2))
+    assert verdict.valid is False and verdict.details["other_senders"] == [OLD]
+
+
+def test_unicast_frames_fail() -> None:
+    records = garps(100.3)
+    records[3]["eth_dst"] = OLD
+    assert judge(records).valid is False
+
+
+def test_late_or_early_announcement_fails() -> None:
+    assert judge(garps(103.0)).valid is False
+    assert judge(garps(99.0)).valid is False
+
+
+def test_no_announcement_fails_and_unknown_promotion_time_is_unknown() -> None:
+    assert judge([]).valid is False
+    verdict = judge(garps(100.3), promoted_at=None)
+    assert verdict.valid is None and "promotion time unknown" in verdict.problems
+
+
+def answer(mac: str) -> dict[str, Any]:
+    return {"t": 1.0, "op": "is-at", "psrc": VIP, "pdst": "192.168.122.1", "hwsrc": mac}
+
+
+def test_one_owner() -> None:
+    assert one_owner([answer(NEW)], vip=VIP, owner_mac=NEW).valid is True
+    two = one_owner([answer(NEW), answer(OLD)], vip=VIP, owner_mac=NEW)
+    assert two.valid is False and two.details["macs"] == [OLD, NEW]
+    assert one_owner([answer(OLD)], vip=VIP, owner_mac=NEW).valid is False
+    silent = one_owner([], vip=VIP, owner_mac=NEW)
+    assert silent.valid is False and "nobody answered" in silent.problems[0]

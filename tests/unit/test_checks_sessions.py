@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from checks.sessions import held_sessions_answer, least_connection, spread
+from checks.verdict import Verdict, compose
+
+
+def test_lc_placement_on_a_least_loaded_node_is_valid() -> None:
+    placements = [
+        {"node": "node1", "active": {"node1": 0, "node2": 0, "node3": 0}},
+        {"node": "node3", "active": {"node1": 1, "node2": 0, "node3": 0}},
+        {"node": "node2", "active": {"node1": 1, "node2": 0, "node3": 1}},
+    ]
+    verdict = least_connection(placements)
+    assert verdict.valid is True, verdict
+    assert verdict.details["per_node"] == {"node1": 1, "node3": 1, "node2": 1}
+
+
+def test_lc_placement_on_a_busier_node_or_a_failed_open_is_invalid() -> None:
+    busier = [{"node": "node1", "active": {"node1": 1, "node2": 0}}]
+    assert least_connection(busier).valid is False
+    failed = [{"node": None, "active": {"node1": 0}}]
+    assert least_connection(failed).valid is False
+    assert least_connection([]).valid is None
+
+
+def test_held_sessions() -> None:
+    good = [{"id": 0, "ok": True, "node": "node1", "held_by": "node1"}]
+    assert held_sessions_answer(good).valid is True
+    moved = [*good, {"id": 1, "ok": False, "node": "node3", "held_by": "node2"}]
+    verdict = held_sessions_answer(moved)
+    assert verdict.valid is False and verdict.details["failures"][0]["held_by"] == "node2"
+    assert held_sessions_answer([]).valid is None
+
+
+def test_spread() -> None:
+    nodes = ["node1", "node2", "node3"]
+    assert spread(nodes * 2, nodes, max_skew=0).valid is True
+    assert spread(["node1", "node2", "node1"], nodes, max_skew=2).valid is False  # node3 missed
+    assert spread([*nodes, None], nodes, max_skew=1).valid is False
+    assert spread(["node1"] * 3 + ["node2", "node3"], nodes, max_skew=1).valid is False
+    unexpected = spread(nodes, ["node1", "node2"], max_skew=1)
+    assert unexpected.valid is False and "reached ['node3']" in unexpected.problems[0]
+
+
+def test_compose_and_summary() -> None:
+    ok = Verdict.judge("a", [], {"n": 1})
+    bad = Verdict.judge("b", ["broke"], {})
+    unknown = Verdict.unknown("c", "no data")
+    assert compose("all", [ok, ok]).valid is True
+    assert compose("all", [ok, unknown]).valid is None
+    both = compose("all", [unknown, bad])
+    assert both.valid is False and both.problems == ("c: no data", "b: broke")
+    assert "b: INVALID\n  - broke" in str(bad)
+    assert bad.to_json() == {"name": "b", "valid": False, "problems": ["broke"], "details": {}}

@@ -1,0 +1,94 @@
+"""lab.cluster over a fake lab that answers with canned tool output."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from lab.cluster import Cluster, wait_for
+from lab.errors import LabError
+from lab.topology import Topology
+
+INVENTORY = Path(__file__).parents[2] / "ansible" / "hosts"
+IPVSADM = """IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  192.168.122.100:22 lc
+  -> 192.168.122.111:22           Route   1      2          0
+  -> 192.168.122.112:22           Route   1      1          0
+  -> 192.168.122.113:22           Route   1      2          0
+TCP  192.168.122.100:80 lc
+  -> 192.168.122.111:80           Route   1      0          3
+  -> 192.168.122.112:80           Route   0      0          0
+  -> 192.168.122.113:80           Route   1      1          4
+"""
+METADATA = """<?xml version="1.0"?><resource-agent name="lvs" version="1.0"><parameters>
+<parameter name="arp_count"><content type="integer" default="5"/></parameter>
+</parameters></resource-agent>"""
+
+
+class FakeLab:
+    def __init__(self, answers: dict[str, tuple[int, str]]) -> None:
+        self.topology = Topology.from_inventory(INVENTORY)
+        self.nodes = self.topology.nodes
+        self.state = SimpleNamespace(service_ifname="eth0")
+        self.answers = answers
+        self.commands: list[str] = []
+
+    def node(self, name: str) -> None:
+        self.topology.node(name)
+
+    def reachable(self, node: str, timeout: float = 10) -> bool:
+        return True
+
+    def ssh(self, node: str, command: str, *, timeout: float = 60, check: bool = True):
+        self.commands.append(command)
+        for prefix, (rc, out) in self.answers.items():
+            if command.startswith(prefix):
+                return subprocess.CompletedProcess(command, rc, out, "")
+        raise AssertionError(f"unexpected command {command}")
+
+
+def test_active_and_weight_by_node_name() -> None:
+    ops = Cluster(FakeLab({"ipvsadm -Ln": (0, IPVSADM)}))  # type: ignore[arg-type]
+    assert ops.active_by_node("node1", 22) == {"node1": 2, "node2": 1, "node3": 2}
+    assert ops.weight_by_node("node1", 80) == {"node1": 1, "node2": 0, "node3": 1}
+    with pytest.raises(LabError, match=r"no 192\.168\.122\.100:443"):
+        ops.active_by_node("node1", 443)
+
+
+def test_agent_param_prefers_the_cib_then_the_agent_default() -> None:
+    set_in_cib = FakeLab({"crm_resource --quiet": (0, "7\n")})
+    assert Cluster(set_in_cib).agent_param("arp_count") == "7"  # type: ignore[arg-type]
+    default = FakeLab(
+        {"crm_resource --quiet": (6, ""), "crm_resource --show-metadata": (0, METADATA)}
+    )
+    assert Cluster(default).agent_param("arp_count") == "5"  # type: ignore[arg-type]
+    with pytest.raises(LabError, match="no parameter nope"):
+        Cluster(default).agent_param("nope")  # type: ignore[arg-type]
+
+
+def test_log_time_reads_short_unix_journal_lines() -> None:
+    line = "1795827855.546626 node2 lvs(lvs)[812]: INFO: promoting: 192.168.122.100 moves\n"
+    found = FakeLab({"journalctl": (0, line)})
+    assert Cluster(found).log_time("node2", "promoting:", 1795827850) == 1795827855.546626  # type: ignore[arg-type]
+    assert Cluster(FakeLab({"journalctl": (0, "")})).log_time("node2", "x", 0) is None  # type: ignore[arg-type]
+
+
+def test_move_director_clears_its_constraint_even_when_the_move_fails() -> None:
+    lab = FakeLab({"crm_resource --move": (0, ""), "crm_resource --clear": (0, ""),
+                   "crm_resource --wait": (1, "")})  # fmt: skip
+    with pytest.raises(LabError, match="director moves to node2"):
+        Cluster(lab).move_director("node2", deadline=0.2)  # type: ignore[arg-type]
+    assert lab.commands[-1] == "crm_resource --clear --resource lvs-clone"
+
+
+def test_wait_for_returns_the_value_or_raises_after_the_deadline() -> None:
+    values = iter([None, None, "done"])
+    value, took = wait_for("thing", lambda: next(values), deadline=5, interval=0.01)
+    assert value == "done" and took >= 0
+    with pytest.raises(LabError, match=r"never: not within 0\.05s"):
+        wait_for("never", lambda: None, deadline=0.05, interval=0.01)
