@@ -64,3 +64,42 @@ def spread(nodes: Sequence[str | None], expected: Sequence[str], max_skew: int) 
         problems.append(f"uneven beyond {max_skew}")
     details = {"per_node": {str(n): c for n, c in counts.items()}, "expected": list(expected)}
     return Verdict.judge("spread over every node", problems, details)
+
+
+def lc_short_connection_counts(inactive_before: dict[str, int], count: int) -> dict[str, int]:
+    """How lc spreads `count` short connections made one at a time: none stays active, so
+    each goes to a node with the fewest inactive entries (lc's overhead is 256 x active +
+    inactive), which fills the emptiest nodes first. Ties make the exact node unknowable,
+    not the counts."""
+    load = dict(inactive_before)
+    got = dict.fromkeys(load, 0)
+    for _ in range(count):
+        node = min(load, key=lambda n: (load[n], n))
+        load[node] += 1
+        got[node] += 1
+    return got
+
+
+def lc_spread(
+    answers: Sequence[str | None], inactive_before: dict[str, int], tolerance: int
+) -> Verdict:
+    """Short connections reached the nodes lc would pick, given the director's InActConn
+    per node before them; each node's count within tolerance of lc's (entries expiring
+    during the run shift a few)."""
+    counts = Counter(answers)
+    expected = lc_short_connection_counts(inactive_before, len(answers))
+    problems = []
+    if None in counts:
+        problems.append(f"{counts[None]} of {len(answers)} failed")
+    unknown = sorted(set(counts) - set(expected) - {None})
+    if unknown:
+        problems.append(f"answers from {unknown}, not a real server of the service")
+    off = {n: counts.get(n, 0) for n in expected if abs(counts.get(n, 0) - expected[n]) > tolerance}
+    if off:
+        problems.append(f"counts {off} differ from lc's {expected} by more than {tolerance}")
+    details = {
+        "per_node": {str(n): c for n, c in counts.items()},
+        "lc_expects": expected,
+        "inactive_before": inactive_before,
+    }
+    return Verdict.judge("lc spread of short connections", problems, details)

@@ -9,7 +9,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import TypeVar
 
-from checks.cluster_state import ClusterStatus, VirtualService, parse_crm_mon, parse_ipvsadm
+from checks.cluster_state import (
+    ClusterStatus,
+    RealServer,
+    VirtualService,
+    parse_crm_mon,
+    parse_ipvsadm,
+)
 from lab.control import Lab
 from lab.errors import LabError
 
@@ -93,20 +99,21 @@ class Cluster:
                 return service
         raise LabError(f"{director}'s IPVS table has no {address}")
 
-    def active_by_node(self, director: str, port: int) -> dict[str, int]:
-        """ActiveConn per node for the virtual service on port."""
+    def reals_by_node(self, director: str, port: int) -> dict[str, RealServer]:
+        """The IPVS real servers of the virtual service on port, by node name."""
         by_ip = {str(n.service_ip): n.name for n in self.lab.nodes}
         return {
-            by_ip[r.address.rsplit(":", 1)[0]]: r.active
-            for r in self.ipvs_service(director, port).reals
+            by_ip[r.address.rsplit(":", 1)[0]]: r for r in self.ipvs_service(director, port).reals
         }
 
+    def active_by_node(self, director: str, port: int) -> dict[str, int]:
+        return {n: r.active for n, r in self.reals_by_node(director, port).items()}
+
+    def inactive_by_node(self, director: str, port: int) -> dict[str, int]:
+        return {n: r.inactive for n, r in self.reals_by_node(director, port).items()}
+
     def weight_by_node(self, director: str, port: int) -> dict[str, int]:
-        by_ip = {str(n.service_ip): n.name for n in self.lab.nodes}
-        return {
-            by_ip[r.address.rsplit(":", 1)[0]]: r.weight
-            for r in self.ipvs_service(director, port).reals
-        }
+        return {n: r.weight for n, r in self.reals_by_node(director, port).items()}
 
     def service_mac(self, node: str) -> str:
         nic = self.lab.state.service_ifname

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from checks.sessions import spread
 from checks.verdict import Verdict, compose
 from lab.cluster import Cluster, wait_for
 from lab.control import Lab
@@ -57,7 +56,6 @@ def test_ldirectord_quiesces_a_dead_real_and_restores_it(
         if role == "director"
         else next(n.name for n in cluster.nodes if n.name != director)
     )
-    others = [n.name for n in cluster.nodes if n.name != target]
     bound = (
         ldirectord_setting(cluster, director, "checkinterval")
         + ldirectord_setting(cluster, director, "checktimeout")
@@ -89,6 +87,7 @@ def test_ldirectord_quiesces_a_dead_real_and_restores_it(
     history.event("weight back", node=target, seconds=round(back_after, 1), weights=weights_back)
     after = history.extend("sampler", sample(cluster, vip, port, SAMPLES))
 
+    answered_out = [r["node"] if r["ok"] else None for r in while_out]
     listed = sorted(weights) == sorted(n.name for n in cluster.nodes)
     verdicts = [
         Verdict.judge(
@@ -102,7 +101,15 @@ def test_ldirectord_quiesces_a_dead_real_and_restores_it(
                 "bound_s": bound,
             },
         ),
-        spread([r["node"] if r["ok"] else None for r in while_out], others, max_skew=1),
+        # Which of the others takes each one is lc's business (earlier tests' leftover
+        # entries weigh in); what matters is that none fails and none reaches the target.
+        Verdict.judge(
+            "new connections avoid it",
+            [f"{target} answered or a connection failed: {answered_out}"]
+            if target in answered_out or None in answered_out
+            else [],
+            {"answers": answered_out},
+        ),
         Verdict.judge(
             "answers again",
             [] if target in {r["node"] for r in after if r["ok"]} else [f"{target} silent"],

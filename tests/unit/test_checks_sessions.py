@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from checks.sessions import held_sessions_answer, least_connection, spread
+from checks.sessions import (
+    held_sessions_answer,
+    lc_short_connection_counts,
+    lc_spread,
+    least_connection,
+    spread,
+)
 from checks.verdict import Verdict, compose
 
 
@@ -52,3 +58,20 @@ def test_compose_and_summary() -> None:
     assert both.valid is False and both.problems == ("c: no data", "b: broke")
     assert "b: INVALID\n  - broke" in str(bad)
     assert bad.to_json() == {"name": "b", "valid": False, "problems": ["broke"], "details": {}}
+
+
+def test_lc_fills_the_emptiest_nodes_first_then_rotates() -> None:
+    assert lc_short_connection_counts({"a": 0, "b": 0, "c": 0}, 30) == {"a": 10, "b": 10, "c": 10}
+    assert lc_short_connection_counts({"a": 6, "b": 0, "c": 0}, 15) == {"a": 1, "b": 7, "c": 7}
+    assert lc_short_connection_counts({"a": 20, "b": 0, "c": 0}, 10) == {"a": 0, "b": 5, "c": 5}
+
+
+def test_lc_spread_against_leftover_entries() -> None:
+    before = {"node1": 6, "node2": 0, "node3": 0}
+    answers = ["node2", "node3"] * 6 + ["node1", "node2", "node3"]
+    assert lc_spread(answers, before, tolerance=0).valid is True
+    even = ["node1", "node2", "node3"] * 5  # what a round-robin would do: not lc here
+    verdict = lc_spread(even, before, tolerance=1)
+    assert verdict.valid is False and "differ from lc's" in verdict.problems[0]
+    assert lc_spread([*answers[:-1], None], before, tolerance=2).valid is False
+    assert lc_spread([*answers[:-1], "node9"], before, tolerance=2).valid is False
