@@ -52,5 +52,10 @@ def compose(name: str, verdicts: Iterable[Verdict]) -> Verdict:
     parts = list(verdicts)
     valids = [v.valid for v in parts]
     valid = False if False in valids else None if None in valids else True
-    problems = tuple(f"{v.name}: {p}" for v in parts for p in v.problems)
-    return Verdict(name, valid, {v.name: v.details for v in parts}, problems)
+    # Parts may share a name (the same check before and after each move): number them.
+    names = [v.name for v in parts]
+    keys = [
+        f"{n} #{names[:i].count(n) + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)
+    ]
+    problems = tuple(f"{k}: {p}" for k, v in zip(keys, parts, strict=True) for p in v.problems)
+    return Verdict(name, valid, {k: v.details for k, v in zip(keys, parts, strict=True)}, problems)

@@ -99,6 +99,10 @@ class Cluster:
                 return service
         raise LabError(f"{director}'s IPVS table has no {address}")
 
+    def connections(self, director: str) -> str:
+        """The director's IPVS connection table, as ipvsadm prints it (for the record)."""
+        return self.lab.ssh(director, "ipvsadm -Lnc").stdout
+
     def reals_by_node(self, director: str, port: int) -> dict[str, RealServer]:
         """The IPVS real servers of the virtual service on port, by node name."""
         by_ip = {str(n.service_ip): n.name for n in self.lab.nodes}

@@ -56,6 +56,8 @@ def test_compose_and_summary() -> None:
     assert compose("all", [ok, unknown]).valid is None
     both = compose("all", [unknown, bad])
     assert both.valid is False and both.problems == ("c: no data", "b: broke")
+    twice = compose("moves", [ok, bad, ok])
+    assert list(twice.details) == ["a #1", "b", "a #2"]
     assert "b: INVALID\n  - broke" in str(bad)
     assert bad.to_json() == {"name": "b", "valid": False, "problems": ["broke"], "details": {}}
 
