@@ -78,6 +78,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd ansible && ../$(BIN)/ansible-lint lvs.yml
+	$(BIN)/actionlint .github/workflows/*.yml
 
 clean: lab-down
 	rm -rf $(REPORTS) .pytest_cache

@@ -56,6 +56,8 @@ def lab_prerequisite_problem(backend: str) -> str | None:
         return "needs root"
     if backend == "uml" and shutil.which("linux.uml") is None:
         return "needs Debian's user-mode-linux (make setup)"
+    if backend == "libvirt" and shutil.which("vagrant") is None:
+        return "needs vagrant, vagrant-libvirt and libvirt (see README: the libvirt lab)"
     return None
 
 

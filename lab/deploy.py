@@ -24,7 +24,8 @@ def render_lab_inventory(lab: Lab) -> str:
     for node in lab.nodes:
         lines.append(
             f"{node.name} ansible_host={node.name} ansible_user={lab.state.ssh_user} "
-            f"ansible_ssh_common_args='-F {lab.state.ssh_config}'"
+            f"ansible_ssh_common_args='-F {lab.state.ssh_config}' "
+            f"service_nic={lab.state.service_ifname}"
         )
     return "\n".join(lines) + "\n"
 

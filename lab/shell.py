@@ -6,8 +6,9 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from lab.errors import LabError
 
@@ -17,10 +18,14 @@ def run(
     *,
     check: bool = True,
     timeout: float | None = 120,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a host command and capture its output; raise LabError when it fails and check is set."""
     try:
-        proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            list(argv), capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd
+        )
     except FileNotFoundError as exc:
         raise LabError(f"command not found: {argv[0]}") from exc
     except subprocess.TimeoutExpired as exc:

@@ -42,6 +42,8 @@ class LabState:
     client_ifname: str | None = None
     # Backend-specific facts per node (pids, tap names, domain names ...).
     node_data: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Backend-specific facts about the whole lab (libvirt URI, network it made ...).
+    backend_data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -58,6 +60,7 @@ class LabState:
             "ssh_user": self.ssh_user,
             "service_ifname": self.service_ifname,
             "client_ifname": self.client_ifname,
+            "backend_data": self.backend_data,
             "vip": str(self.topology.vip),
             "port": self.topology.port,
             "ssh_port": self.topology.ssh_port,
@@ -116,6 +119,7 @@ class LabState:
             ssh_user=data["ssh_user"],
             service_ifname=data["service_ifname"],
             client_ifname=data.get("client_ifname"),
+            backend_data=data.get("backend_data", {}),
             node_data={
                 n["name"]: {k: v for k, v in n.items() if k not in node_keys} for n in data["nodes"]
             },

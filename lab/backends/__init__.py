@@ -10,6 +10,7 @@ from lab.errors import LabError
 
 BACKENDS = {
     "uml": "lab.backends.uml.UmlBackend",
+    "libvirt": "lab.backends.libvirt.LibvirtBackend",
 }
 
 

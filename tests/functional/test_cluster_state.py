@@ -1,5 +1,5 @@
 """The deployed cluster is what the reference deployment describes: one quorate partition,
-one promoted lvs (the director, VIP on eth0), real servers holding the VIP on lo with ARP
+one promoted lvs (the director, VIP on its service NIC), real servers holding the VIP on lo with ARP
 suppressed, ldirectord only on the director with the IPVS table of the inventory."""
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def test_exactly_one_promoted_and_the_rest_unpromoted(cluster: Lab, status, dire
 def test_director_holds_the_vip_on_its_nic_and_forwards(cluster: Lab, hosts, director) -> None:
     host = hosts[director]
     vip = str(cluster.topology.vip)
-    assert vip in host.interface("eth0").addresses
+    nic = cluster.state.service_ifname
+    assert vip in host.interface(nic).addresses
     assert vip not in host.interface("lo").addresses
     assert host.sysctl("net.ipv4.conf.all.forwarding") == 1
     assert host.sysctl("net.ipv4.conf.all.arp_ignore") == 0
@@ -51,7 +52,7 @@ def test_real_servers_hold_the_vip_on_lo_and_stay_silent(cluster: Lab, hosts, di
         if name == director:
             continue
         assert vip in host.interface("lo").addresses, name
-        assert vip not in host.interface("eth0").addresses, name
+        assert vip not in host.interface(cluster.state.service_ifname).addresses, name
         for scope in ("all", "lo"):
             assert host.sysctl(f"net.ipv4.conf.{scope}.arp_ignore") == 1, (name, scope)
             assert host.sysctl(f"net.ipv4.conf.{scope}.arp_announce") == 2, (name, scope)

@@ -59,17 +59,19 @@ def test_ldirectord_cf_one_virtual_per_service() -> None:
 
 def fake_lab(tmp_path: Path) -> SimpleNamespace:
     topo = Topology.from_inventory(ANSIBLE / "hosts")
-    state = SimpleNamespace(ssh_user="root", ssh_config=Path("/l/ssh/config"), run_dir=tmp_path)
+    state = SimpleNamespace(
+        ssh_user="root", ssh_config=Path("/l/ssh/config"), run_dir=tmp_path, service_ifname="eth1"
+    )
     return SimpleNamespace(nodes=topo.nodes, state=state)
 
 
-def test_lab_inventory_only_adds_how_to_reach_nodes(tmp_path: Path) -> None:
+def test_lab_inventory_adds_how_to_reach_nodes_and_their_service_nic(tmp_path: Path) -> None:
     text = render_lab_inventory(fake_lab(tmp_path))
     assert text.splitlines() == [
         "[nodes]",
         *(
             f"node{i} ansible_host=node{i} ansible_user=root "
-            "ansible_ssh_common_args='-F /l/ssh/config'"
+            "ansible_ssh_common_args='-F /l/ssh/config' service_nic=eth1"
             for i in (1, 2, 3)
         ),
     ]

@@ -1,0 +1,252 @@
+"""libvirt lab: the nodes are libvirt domains that Vagrant (vagrant-libvirt, lab/vagrant/)
+brings up; the harness then drives them with libvirt-python: kill = virDomain.destroy(),
+start = create(), cable pull = a live updateDeviceFlags with <link state='down'/> on the
+service interface, so the guest really sees carrier loss.
+
+The client side is the host end of the service network (the libvirt network's bridge);
+the harness reaches nodes over vagrant's management network with `vagrant ssh-config`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lab.backends import libvirt_xml
+from lab.backends.base import LINK, POWER, Backend
+from lab.errors import LabError
+from lab.shell import run, say
+from lab.state import LabState
+from lab.topology import Topology
+
+VAGRANT_DIR = Path(__file__).parents[1] / "vagrant"
+DEFAULT_URI = "qemu:///system"
+DEFAULT_BOX = "debian/bookworm64"
+SERVICE_IFNAME = "eth1"  # vagrant-libvirt: eth0 is vagrant's management network
+UP_TIMEOUT = 1800  # s; TCG boots are slow
+
+
+def open_libvirt(uri: str) -> Any:
+    """A libvirt connection, or one clear error line."""
+    try:
+        import libvirt  # optional: only this backend needs it
+    except ImportError:
+        raise LabError(
+            "libvirt-python is not installed (pip install '.[libvirt]'; needs libvirt-dev)"
+        ) from None
+    try:
+        return libvirt.open(uri)
+    except libvirt.libvirtError as exc:
+        raise LabError(f"libvirt at {uri} is unreachable: {exc.get_error_message()}") from None
+
+
+def check_vagrant(box: str, vagrant: Callable[..., Any] = run) -> None:
+    """vagrant with the libvirt provider and the box: each missing piece, one clear line."""
+    if shutil.which("vagrant") is None:
+        raise LabError("vagrant is not installed (Debian: apt-get install vagrant vagrant-libvirt)")
+    plugins = vagrant(["vagrant", "plugin", "list"], check=False).stdout
+    if "vagrant-libvirt" not in plugins:
+        raise LabError("the vagrant-libvirt plugin is missing (apt-get install vagrant-libvirt)")
+    boxes = vagrant(["vagrant", "box", "list", "--machine-readable"], check=False).stdout
+    names = {line.split(",")[3] for line in boxes.splitlines() if ",box-name," in line}
+    if box not in names:
+        raise LabError(
+            f"vagrant box {box} is not installed: vagrant box add {box} --provider libvirt"
+        )
+
+
+def nodes_env(topology: Topology) -> str:
+    return ",".join(f"{n.name}={n.service_ip}={n.service_mac}" for n in topology.nodes)
+
+
+def parse_ssh_config(text: str) -> dict[str, dict[str, str]]:
+    """`vagrant ssh-config` output, by host."""
+    hosts: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for line in text.splitlines():
+        words = line.split(None, 1)
+        if len(words) != 2:
+            continue
+        key, value = words
+        if key == "Host":
+            current = hosts.setdefault(value.strip(), {})
+        elif current is not None:
+            current[key] = value.strip().strip('"')
+    return hosts
+
+
+def render_ssh_config(hosts: dict[str, dict[str, str]], user: str) -> str:
+    lines = []
+    for name, options in hosts.items():
+        lines += [
+            f"Host {name}",
+            f"    HostName {options['HostName']}",
+            f"    Port {options.get('Port', '22')}",
+            f"    User {user}",
+            f"    IdentityFile {options['IdentityFile']}",
+            "    IdentitiesOnly yes",
+            # Boxes get new host keys per lab; the known_hosts dies with the lab.
+            "    StrictHostKeyChecking no",
+            "    UserKnownHostsFile /dev/null",
+            "    LogLevel ERROR",
+            "    BatchMode yes",
+            "    ConnectTimeout 10",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+class LibvirtBackend(Backend):
+    NAME = "libvirt"
+    CAPABILITIES = frozenset({POWER, LINK})
+
+    @staticmethod
+    def settings(name: str) -> dict[str, str]:
+        return {
+            "uri": os.environ.get("LVSLAB_URI", DEFAULT_URI),
+            "box": os.environ.get("LVSLAB_BOX", DEFAULT_BOX),
+            "driver": os.environ.get("LVSLAB_DRIVER", "kvm"),
+            "prefix": f"{name}-",
+        }
+
+    @classmethod
+    def vagrant_env(cls, state_like: dict[str, str], topology: Topology) -> dict[str, str]:
+        return {
+            **os.environ,
+            "LVSLAB_NODES": nodes_env(topology),
+            "LVSLAB_BOX": state_like["box"],
+            "LVSLAB_DRIVER": state_like["driver"],
+            "LVSLAB_NETWORK": state_like["network"],
+            "LVSLAB_PREFIX": state_like["prefix"],
+            "LVSLAB_URI": state_like["uri"],
+            "VAGRANT_DOTFILE_PATH": state_like["dotfile"],
+        }
+
+    @classmethod
+    def ensure_service_network(cls, conn: Any, name: str, topology: Topology) -> tuple[str, bool]:
+        """The libvirt network for the service subnet: an active one that already has it
+        (libvirt's `default` is 192.168.122.0/24), else an isolated one of our own.
+        Returns (network name, whether we made it)."""
+        for network in conn.listAllNetworks():
+            info = libvirt_xml.network_info(network.XMLDesc(0))
+            if info.network == topology.service_net and network.isActive():
+                if info.address != topology.client_ip:
+                    raise LabError(
+                        f"libvirt network {info.name} has {topology.service_net} with the host "
+                        f"at {info.address}, the lab needs the client side at {topology.client_ip}"
+                    )
+                return info.name, False
+        own = f"{name}-service"
+        xml = libvirt_xml.isolated_network_xml(
+            own, f"{name[:9]}-svc", topology.client_ip, topology.service_net
+        )
+        network = conn.networkDefineXML(xml)
+        network.create()
+        return own, True
+
+    @classmethod
+    def up(cls, name: str, topology: Topology, run_dir: Path) -> LabState:
+        settings = cls.settings(name)
+        check_vagrant(settings["box"])
+        conn = open_libvirt(settings["uri"])
+        run_dir.mkdir(parents=True, exist_ok=True)
+        network, owned = cls.ensure_service_network(conn, name, topology)
+        bridge = libvirt_xml.network_info(conn.networkLookupByName(network).XMLDesc(0)).bridge
+        data = {**settings, "network": network, "network_owned": owned}
+        data["dotfile"] = str(run_dir / "vagrant")
+        state = LabState(
+            name=name,
+            backend=cls.NAME,
+            topology=topology,
+            run_dir=run_dir,
+            netns=None,  # the client side is the host end of the service network
+            ssh_config=run_dir / "ssh_config",
+            ssh_user="root",
+            service_ifname=SERVICE_IFNAME,
+            client_ifname=bridge,
+            node_data={n.name: {"domain": f"{settings['prefix']}{n.name}"} for n in topology.nodes},
+            backend_data=data,
+        )
+        state.save()
+        env = cls.vagrant_env(data, topology)
+        say(f"vagrant up ({settings['driver']}, box {settings['box']}, network {network})")
+        run(["vagrant", "up", "--provider=libvirt"], timeout=UP_TIMEOUT, env=env, cwd=VAGRANT_DIR)
+        ssh = run(["vagrant", "ssh-config"], env=env, cwd=VAGRANT_DIR).stdout
+        state.ssh_config.write_text(render_ssh_config(parse_ssh_config(ssh), "root"))
+        return state
+
+    @classmethod
+    def down(cls, name: str, run_dir: Path) -> list[str]:
+        removed: list[str] = []
+        try:
+            state = LabState.load(run_dir / "state.json")
+        except LabError:
+            state = None
+        settings = cls.settings(name)
+        data = dict(state.backend_data) if state else {}
+        conn = open_libvirt(data.get("uri", settings["uri"]))
+        if state is not None and shutil.which("vagrant"):
+            env = cls.vagrant_env({**settings, **data}, state.topology)
+            run(["vagrant", "destroy", "-f"], env=env, cwd=VAGRANT_DIR, timeout=600, check=False)
+        # Whatever vagrant left (or a lab whose state is gone): this lab's domains by prefix.
+        for domain in conn.listAllDomains():
+            if domain.name().startswith(settings["prefix"]):
+                if domain.isActive():
+                    domain.destroy()
+                domain.undefine()
+                removed.append(f"domain {domain.name()}")
+        if data.get("network_owned"):
+            network = conn.networkLookupByName(data["network"])
+            if network.isActive():
+                network.destroy()
+            network.undefine()
+            removed.append(f"network {data['network']}")
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+            removed.append(f"{run_dir}")
+        return removed
+
+    # --- power and cable, through libvirt-python
+
+    def _conn(self) -> Any:
+        return open_libvirt(self.state.backend_data["uri"])
+
+    def _domain(self, node: str) -> Any:
+        return self._conn().lookupByName(self.state.node_data[node]["domain"])
+
+    def alive(self, node: str) -> bool:
+        try:
+            return bool(self._domain(node).isActive())
+        except LabError:
+            raise
+        except Exception:  # libvirt.libvirtError: no such domain
+            return False
+
+    def kill(self, node: str) -> None:
+        domain = self._domain(node)
+        if domain.isActive():
+            domain.destroy()
+
+    def start(self, node: str) -> None:
+        domain = self._domain(node)
+        if not domain.isActive():
+            domain.create()
+
+    def _set_link(self, node: str, state: str) -> None:
+        import libvirt  # present: _domain() opened a connection
+
+        domain = self._domain(node)
+        mac = self.state.topology.node(node).service_mac
+        xml = libvirt_xml.with_link_state(domain.XMLDesc(0), mac, state)
+        domain.updateDeviceFlags(xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+
+    def cut_link(self, node: str) -> None:
+        self._set_link(node, "down")
+
+    def restore_link(self, node: str) -> None:
+        self._set_link(node, "up")
+
+    def link_cut(self, node: str) -> bool:
+        mac = self.state.topology.node(node).service_mac
+        return not libvirt_xml.link_is_up(self._domain(node).XMLDesc(0), mac)
