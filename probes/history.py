@@ -28,8 +28,7 @@ class History:
 
     def extend(self, probe: str, records: Iterable[Record]) -> list[Record]:
         """Add records a probe made elsewhere (they carry their own `t`)."""
-        added = [self.add(probe, **dict(r)) for r in records]
-        return added
+        return [self.add(probe, **dict(r)) for r in records]
 
     def event(self, what: str, **fields: Any) -> Record:
         return self.add("event", what=what, **fields)

@@ -2,7 +2,28 @@ from __future__ import annotations
 
 import pytest
 
+import conftest
 
-@pytest.mark.parametrize("option", ["--lab", "--lab-name", "--keep-lab", "--require-lab"])
+
+@pytest.mark.parametrize(
+    "option", ["--lab", "--lab-name", "--keep-lab", "--require-lab", "--reports-dir"]
+)
 def test_harness_options_are_registered(pytestconfig: pytest.Config, option: str) -> None:
     pytestconfig.getoption(option)  # raises ValueError for an unknown option
+
+
+def test_lab_prerequisites_name_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conftest.os, "geteuid", lambda: 1000)
+    assert conftest.lab_prerequisite_problem("uml") == "needs root"
+    monkeypatch.setattr(conftest.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(conftest.shutil, "which", lambda _: None)
+    assert "user-mode-linux" in (conftest.lab_prerequisite_problem("uml") or "")
+    assert "vagrant" in (conftest.lab_prerequisite_problem("libvirt") or "")
+    monkeypatch.setattr(conftest.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    assert conftest.lab_prerequisite_problem("libvirt") is None
+
+
+def test_report_dir_is_one_safe_folder_per_test(pytestconfig: pytest.Config) -> None:
+    path = conftest.report_dir(pytestconfig, "tests/functional/test_garp.py::test_x[director]")
+    assert path.name == "tests_functional_test_garp.py__test_x_director"
+    assert path.parent.name == "reports"
