@@ -97,6 +97,20 @@ def render_ssh_config(hosts: dict[str, dict[str, str]], user: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def own_network_name(lab: str) -> str:
+    return f"{lab}-service"
+
+
+def is_lab_domain(domain: str, prefix: str, nodes: list[str] | None) -> bool:
+    """Whether a domain is one of this lab's nodes: prefix + node name. Without the lab's
+    state (nodes None), any prefix + a name without '-', so that lab `lvslab` never takes
+    the domains of lab `lvslab-selftest` with it."""
+    if not domain.startswith(prefix):
+        return False
+    rest = domain[len(prefix) :]
+    return rest in nodes if nodes is not None else bool(rest) and "-" not in rest
+
+
 class LibvirtBackend(Backend):
     NAME = "libvirt"
     CAPABILITIES = frozenset({POWER, LINK})
@@ -137,7 +151,7 @@ class LibvirtBackend(Backend):
                         f"at {info.address}, the lab needs the client side at {topology.client_ip}"
                     )
                 return info.name, False
-        own = f"{name}-service"
+        own = own_network_name(name)
         xml = libvirt_xml.isolated_network_xml(
             own, f"{name[:9]}-svc", topology.client_ip, topology.service_net
         )
@@ -189,19 +203,22 @@ class LibvirtBackend(Backend):
         if state is not None and shutil.which("vagrant"):
             env = cls.vagrant_env({**settings, **data}, state.topology)
             run(["vagrant", "destroy", "-f"], env=env, cwd=VAGRANT_DIR, timeout=600, check=False)
-        # Whatever vagrant left (or a lab whose state is gone): this lab's domains by prefix.
+        # Whatever vagrant left (or a lab whose state is gone): this lab's domains.
+        nodes = [n.name for n in state.topology.nodes] if state else None
         for domain in conn.listAllDomains():
-            if domain.name().startswith(settings["prefix"]):
+            if is_lab_domain(domain.name(), settings["prefix"], nodes):
                 if domain.isActive():
                     domain.destroy()
                 domain.undefine()
                 removed.append(f"domain {domain.name()}")
-        if data.get("network_owned"):
-            network = conn.networkLookupByName(data["network"])
+        # Only the network this lab defined (by name: the lab never defines another).
+        own = own_network_name(name)
+        if own in {n.name() for n in conn.listAllNetworks()}:
+            network = conn.networkLookupByName(own)
             if network.isActive():
                 network.destroy()
             network.undefine()
-            removed.append(f"network {data['network']}")
+            removed.append(f"network {own}")
         if run_dir.exists():
             shutil.rmtree(run_dir)
             removed.append(f"{run_dir}")

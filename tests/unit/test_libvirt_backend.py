@@ -245,3 +245,15 @@ def test_power_and_cable_go_through_libvirt(monkeypatch, tmp_path: Path) -> None
     lab.restore_link("node1")
     assert not lab.link_cut("node1")
     assert domain.calls == ["destroy", "create", ("update", 1), ("update", 1)]
+
+
+def test_down_takes_only_this_labs_domains() -> None:
+    nodes = ["node1", "node2", "node3"]
+    assert backend.is_lab_domain("lvslab-node1", "lvslab-", nodes)
+    assert not backend.is_lab_domain("lvslab-selftest-node1", "lvslab-", nodes)
+    assert not backend.is_lab_domain("lvslab-node9", "lvslab-", nodes)
+    assert not backend.is_lab_domain("other-node1", "lvslab-", nodes)
+    # Without state: prefix + one word.
+    assert backend.is_lab_domain("lvslab-node2", "lvslab-", None)
+    assert not backend.is_lab_domain("lvslab-selftest-node1", "lvslab-", None)
+    assert not backend.is_lab_domain("lvslab-", "lvslab-", None)
