@@ -24,10 +24,10 @@ pytestmark = pytest.mark.lab
 # From the agent's "promoting:" log line to the first gratuitous ARP the agent runs six
 # short commands (ip addr show/del on lo, ip addr add, two sysctl, ipvsadm -C) and starts
 # send_arp; each fork+exec costs ~0.2 s on a UML node: measured 1.3-1.4 s on an idle host,
-# 1.7-1.8 s during CI. 4 s is about twice the CI figure and still well below the ~10 s
-# failover outage the announcement is part of. (Pacemaker asks for the promote 1-2 s before
+# 1.5-2.4 s during CI runs. 5 s is about twice the worst CI figure and still well below the
+# ~10 s failover outage the announcement is part of. (Pacemaker asks for the promote 1-2 s before
 # that line, time spent sourcing ocf-shellfuncs under UML; the history records both.)
-ANNOUNCE_BOUND_S = 4.0
+ANNOUNCE_BOUND_S = 5.0
 # The sniffer keeps listening this long after the move has settled, so a late or stray
 # announcement (say, from the old director) would still be seen.
 LISTEN_AFTER_S = 2.0
