@@ -8,11 +8,15 @@ LAB ?= uml
 REPORTS ?= reports
 HOST_PACKAGES := user-mode-linux debootstrap iproute2 e2fsprogs openssh-client \
 	netcat-openbsd procps python3-venv curl libxml2-utils dpkg-dev
+# The libvirt lab's host side. Installed with services held back (policy-rc.d): a libvirtd
+# started by the package would bring libvirt's networks up in the root namespace.
+LIBVIRT_PACKAGES := libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 \
+	qemu-utils dnsmasq-base vagrant vagrant-libvirt libvirt-dev pkg-config
 
 OCF_LIB := $(HOME)/.cache/lvs-ha-lab/resource-agents
 
 .PHONY: all setup host-packages venv ocf-lib lab-up lab-down deploy status test check run \
-	bench lint clean
+	bench lint clean libvirt-setup box
 
 all: run
 
@@ -36,6 +40,23 @@ host-packages:
 		echo "setup: installing host packages: $$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
+
+libvirt-setup: venv
+	@missing=$$(for p in $(LIBVIRT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "libvirt-setup: installing $$missing (services not started)"; \
+		guard=; if [ ! -e /usr/sbin/policy-rc.d ]; then guard=1; \
+			printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; fi; \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends $$missing; }; rc=$$?; \
+		[ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; exit $$rc; \
+	fi
+	@$(BIN)/python -c 'import libvirt' 2>/dev/null || $(BIN)/pip install -q -e '.[libvirt]'
+
+# The libvirt lab's box, built here from Debian packages (no box download needed).
+box: libvirt-setup
+	$(LVSLAB) box
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -62,7 +83,7 @@ test: venv ocf-lib
 
 # The project's tests, as CI runs them: unit tests, then every lab suite for real.
 # --require-lab turns a missing lab prerequisite into a failure instead of a skip.
-check: setup lint
+check: setup libvirt-setup lint
 	$(BIN)/pytest --require-lab --junitxml=$(REPORTS)/junit.xml
 
 # The main job: lab up, deploy, suites against it, report; the lab stays up for exploring.

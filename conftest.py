@@ -5,6 +5,7 @@ reason, except under --require-lab (CI, make check), where a missing prerequisit
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -56,20 +57,32 @@ def lab_prerequisite_problem(backend: str) -> str | None:
         return "needs root"
     if backend == "uml" and shutil.which("linux.uml") is None:
         return "needs Debian's user-mode-linux (make setup)"
-    if backend == "libvirt" and shutil.which("vagrant") is None:
-        return "needs vagrant, vagrant-libvirt and libvirt (see README: the libvirt lab)"
+    if backend == "libvirt":
+        for tool in ("vagrant", "libvirtd", "qemu-system-x86_64", "qemu-img"):
+            if shutil.which(tool) is None:
+                return f"needs {tool}: vagrant, vagrant-libvirt, libvirt, qemu (make libvirt-setup)"
+        if importlib.util.find_spec("libvirt") is None:
+            return "needs libvirt-python (make libvirt-setup)"
     return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    problem = lab_prerequisite_problem(config.getoption("--lab"))
-    if problem is None:
-        return
-    lab_items = [item for item in items if "lab" in item.keywords]
-    if lab_items and config.getoption("--require-lab"):
-        raise pytest.UsageError(f"--require-lab: {len(lab_items)} lab tests, but the lab {problem}")
-    for item in lab_items:
-        item.add_marker(pytest.mark.skip(reason=f"lab test {problem}"))
+    # Tests marked `libvirt` drive that backend whatever --lab says; other lab tests use --lab.
+    by_backend: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        if "lab" in item.keywords:
+            backend = "libvirt" if "libvirt" in item.keywords else config.getoption("--lab")
+            by_backend.setdefault(backend, []).append(item)
+    for backend, lab_items in sorted(by_backend.items()):
+        problem = lab_prerequisite_problem(backend)
+        if problem is None:
+            continue
+        if config.getoption("--require-lab"):
+            raise pytest.UsageError(
+                f"--require-lab: {len(lab_items)} {backend} lab tests, but the lab {problem}"
+            )
+        for item in lab_items:
+            item.add_marker(pytest.mark.skip(reason=f"lab test {problem}"))
 
 
 # --- Fixtures for the suites that run against a deployed lab (tests/functional, failover).

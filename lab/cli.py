@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from lab import control, deploy, faults
+from lab import box, control, deploy, faults, libvirt_sandbox
 from lab.backends import BACKENDS
 from lab.control import Lab
 from lab.errors import LabError
@@ -58,6 +58,15 @@ def parser() -> argparse.ArgumentParser:
         default="host",
         help="how nic-down cuts the service NIC (default: %(default)s)",
     )
+
+    box_cmd = sub.add_parser("box", help="build the libvirt lab's Vagrant box from Debian packages")
+    box_cmd.add_argument("--box-name", default=box.BOX_NAME, help="default: %(default)s")
+    sandbox = sub.add_parser(
+        "libvirt-sandbox",
+        help="run a private libvirtd inside a network namespace (hosts without system libvirt)",
+    )
+    sandbox.add_argument("action", choices=["start", "stop"])
+    sandbox.add_argument("--netns", default=libvirt_sandbox.DEFAULT_NETNS)
     return p
 
 
@@ -120,6 +129,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             control.up(args.inventory, name=args.name, backend=args.lab, mgmt_network=args.mgmt_net)
             return cmd_status(Lab.find(args.name), as_json=False)
+        if args.command == "box":
+            print(box.ensure_box(args.box_name))
+            return 0
+        if args.command == "libvirt-sandbox":
+            if args.action == "start":
+                libvirt_sandbox.start(args.netns)
+                print(f"export LVSLAB_LIBVIRT_NETNS={args.netns}")
+            else:
+                stopped = libvirt_sandbox.stop(args.netns)
+                print("stopped: " + "; ".join(stopped) if stopped else "nothing to stop")
+            return 0
         if args.command == "down":
             removed = control.down(args.name)
             print("removed: " + "; ".join(removed) if removed else "nothing to remove")

@@ -1,6 +1,10 @@
 """The lab's Debian root image: built from Debian packages with debootstrap, cached outside
 the repo under a key derived from its recipe, shared read-only by every node (each node
-writes to its own copy-on-write overlay)."""
+writes to its own copy-on-write overlay).
+
+Two flavours from one package list: `uml` boots the host's User-Mode Linux kernel (its
+modules are copied in), `vm` carries Debian's own kernel and initramfs (taken out next to
+the image for direct kernel boot) and what a Vagrant box needs (lab/box.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +12,13 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from lab.errors import LabError
-from lab.shell import run, say, step
+from lab.shell import run, run_logged, say, step
 
 UML_MODULES = Path("/usr/lib/uml/modules")
 
@@ -77,6 +80,17 @@ DISABLED_UNITS = (
     "ldirectord.service",
     "ipvsadm.service",
 )
+# A vm image boots Debian's kernel: its initramfs loads virtio before the root mount.
+VM_PACKAGES = ("linux-image-amd64",)
+VM_BOOT_FILES = {"vmlinuz": "vmlinuz-*", "initrd.img": "initrd.img-*"}
+# Vagrant logs in first with its well-known insecure key, then replaces it (insert_key).
+VAGRANT_INSECURE_KEYS = (
+    "/usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant.pub",  # Debian
+    "/opt/vagrant/embedded/gems/gems/vagrant-*/keys/vagrant.pub",  # HashiCorp's package
+)
+# Vagrant configures the private network through systemd-networkd when it runs; the
+# management NIC (eth0, vagrant-libvirt's network) takes DHCP.
+MGMT_NETWORK_UNIT = "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n"
 GUEST_FILES = ("lab-identity", "lab-identity.service", "sshd-lab.conf")
 SAMPLES = 64  # 1 MiB blocks hashed to check a cached image quickly (a full hash takes ~14 s)
 
@@ -97,7 +111,8 @@ def guest_file(name: str) -> bytes:
 
 @dataclass(frozen=True)
 class ImageRecipe:
-    kernel_release: str
+    kernel_release: str  # the UML modules' release; "" for a vm image (own kernel)
+    flavour: str = "uml"  # "uml" or "vm"
     suite: str = "bookworm"
     mirror: str = "http://deb.debian.org/debian"
     packages: tuple[str, ...] = PACKAGES
@@ -115,6 +130,17 @@ class ImageRecipe:
         """Changes whenever anything that shapes the image changes."""
         blob = json.dumps(asdict(self), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def vm_recipe() -> ImageRecipe:
+    return ImageRecipe(kernel_release="", flavour="vm", packages=PACKAGES + VM_PACKAGES)
+
+
+def vagrant_insecure_key() -> str:
+    for pattern in VAGRANT_INSECURE_KEYS:
+        for path in sorted(Path("/").glob(pattern.lstrip("/")), reverse=True):
+            return path.read_text().strip()
+    raise LabError("vagrant's insecure public key was not found: is vagrant installed?")
 
 
 def sampled_digest(path: Path, samples: int = SAMPLES) -> str:
@@ -173,6 +199,8 @@ class ImageCache:
                 debootstrap(recipe, rootfs, log=work / "debootstrap.log", debs=self.root / "debs")
             with step("customizing the root filesystem"):
                 customize(rootfs, recipe)
+            if recipe.flavour == "vm":
+                take_boot_files(rootfs, work)
             image = work / "base.img"
             with step("writing the ext4 image"):
                 run(
@@ -221,21 +249,21 @@ def debootstrap(recipe: ImageRecipe, rootfs: Path, *, log: Path, debs: Path) -> 
         str(rootfs),
         recipe.mirror,
     ]
-    with log.open("w") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-        while proc.poll() is None:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                lines = log.read_text(errors="replace").strip().splitlines()
-                say(f"  debootstrap: {lines[-1] if lines else 'starting'}")
-    if proc.returncode != 0:
-        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
-        raise LabError(f"debootstrap failed (exit {proc.returncode}): {' | '.join(tail)}")
+    log.unlink(missing_ok=True)
+    run_logged(argv, log, timeout=1800)
 
 
 def chroot(rootfs: Path, *argv: str) -> None:
     run(["chroot", str(rootfs), *argv], timeout=300)
+
+
+def take_boot_files(rootfs: Path, dest: Path) -> None:
+    """The kernel and initramfs, next to the image: libvirt boots them directly."""
+    for name, pattern in VM_BOOT_FILES.items():
+        found = sorted((rootfs / "boot").glob(pattern))
+        if not found:
+            raise LabError(f"the vm image has no /boot/{pattern}: did linux-image install?")
+        shutil.copyfile(found[-1], dest / name)
 
 
 def customize(rootfs: Path, recipe: ImageRecipe) -> None:
@@ -256,11 +284,31 @@ def customize(rootfs: Path, recipe: ImageRecipe) -> None:
         key.unlink()
     (rootfs / "etc/machine-id").write_text("")
     (rootfs / "etc/hostname").write_text("lab\n")
-    (rootfs / "etc/fstab").write_text("/dev/ubda / ext4 defaults 0 1\n")
-    modules = rootfs / "lib/modules" / recipe.kernel_release
-    shutil.rmtree(modules, ignore_errors=True)
-    shutil.copytree(UML_MODULES / recipe.kernel_release, modules, symlinks=True)
-    chroot(rootfs, "depmod", "-a", recipe.kernel_release)
+    if recipe.flavour == "vm":
+        customize_vm(rootfs)
+    else:
+        (rootfs / "etc/fstab").write_text("/dev/ubda / ext4 defaults 0 1\n")
+        modules = rootfs / "lib/modules" / recipe.kernel_release
+        shutil.rmtree(modules, ignore_errors=True)
+        shutil.copytree(UML_MODULES / recipe.kernel_release, modules, symlinks=True)
+        chroot(rootfs, "depmod", "-a", recipe.kernel_release)
     chroot(rootfs, "apt-get", "clean")
     shutil.rmtree(rootfs / "var/lib/apt/lists", ignore_errors=True)
     (rootfs / "var/lib/apt/lists/partial").mkdir(parents=True)
+
+
+def customize_vm(rootfs: Path) -> None:
+    """What a Vagrant box needs: the vagrant user with the insecure key and passwordless
+    sudo, DHCP on the management NIC, networkd running for vagrant's network setup."""
+    (rootfs / "etc/fstab").write_text("/dev/vda / ext4 defaults 0 1\n")
+    (rootfs / "etc/systemd/network/10-mgmt.network").write_text(MGMT_NETWORK_UNIT)
+    chroot(rootfs, "systemctl", "enable", "systemd-networkd.service")
+    chroot(rootfs, "useradd", "--create-home", "--shell", "/bin/bash", "vagrant")
+    ssh_dir = rootfs / "home/vagrant/.ssh"
+    ssh_dir.mkdir(mode=0o700)
+    (ssh_dir / "authorized_keys").write_text(vagrant_insecure_key() + "\n")
+    (ssh_dir / "authorized_keys").chmod(0o600)
+    chroot(rootfs, "chown", "-R", "vagrant:vagrant", "/home/vagrant/.ssh")
+    sudoers = rootfs / "etc/sudoers.d/vagrant"
+    sudoers.write_text("vagrant ALL=(ALL) NOPASSWD: ALL\n")
+    sudoers.chmod(0o440)

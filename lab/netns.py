@@ -21,6 +21,11 @@ def exists(netns: str) -> bool:
     return (Path("/run/netns") / netns).exists()
 
 
+def all_names() -> list[str]:
+    run_netns = Path("/run/netns")
+    return sorted(p.name for p in run_netns.iterdir()) if run_netns.is_dir() else []
+
+
 def ip(netns: str, *args: str, check: bool = True) -> str:
     return run(["ip", "-n", netns, *args], check=check).stdout
 

@@ -50,3 +50,37 @@ def step(message: str) -> Iterator[None]:
     started = time.monotonic()
     yield
     say(f"{message}: done in {time.monotonic() - started:.1f}s")
+
+
+def run_logged(
+    argv: Sequence[str],
+    log: Path,
+    *,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    report_every: float = 20,
+) -> None:
+    """Run a long host command with its output going to a log file, saying its latest line
+    every so often; on failure raise with the log's last lines."""
+    started = time.monotonic()
+    # The command's own name, also when it runs inside a namespace.
+    name = argv[4] if list(argv[:3]) == ["ip", "netns", "exec"] and len(argv) > 4 else argv[0]
+    with log.open("a") as out:
+        proc = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        while proc.poll() is None:
+            try:
+                proc.wait(timeout=report_every)
+            except subprocess.TimeoutExpired:
+                if time.monotonic() - started > timeout:
+                    proc.kill()
+                    proc.wait()
+                    what = f"{shlex.join(argv)} (log: {log})"
+                    raise LabError(f"timed out after {timeout}s: {what}") from None
+                lines = log.read_text(errors="replace").strip().splitlines()
+                say(f"  {name}: {lines[-1].strip() if lines else 'starting'}")
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+        raise LabError(
+            f"{shlex.join(argv)} exited {proc.returncode} (log: {log}): {' | '.join(tail)}"
+        )

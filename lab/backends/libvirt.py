@@ -4,20 +4,25 @@ start = create(), cable pull = a live updateDeviceFlags with <link state='down'/
 service interface, so the guest really sees carrier loss.
 
 The client side is the host end of the service network (the libvirt network's bridge);
-the harness reaches nodes over vagrant's management network with `vagrant ssh-config`."""
+the harness reaches nodes over vagrant's management network with `vagrant ssh-config`.
+With LVSLAB_LIBVIRT_NETNS set, libvirtd lives in that network namespace (lab/
+libvirt_sandbox.py): vagrant, ssh and the client side then run inside it too."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Callable
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
 from lab.backends import libvirt_xml
 from lab.backends.base import LINK, POWER, Backend
 from lab.errors import LabError
-from lab.shell import run, say
+from lab.remote import control_dir, netns_argv
+from lab.shell import run, run_logged, say
 from lab.state import LabState
 from lab.topology import Topology
 
@@ -77,7 +82,9 @@ def parse_ssh_config(text: str) -> dict[str, dict[str, str]]:
     return hosts
 
 
-def render_ssh_config(hosts: dict[str, dict[str, str]], user: str) -> str:
+def render_ssh_config(
+    hosts: dict[str, dict[str, str]], user: str, *, netns: str | None, sockets: Path
+) -> str:
     lines = []
     for name, options in hosts.items():
         lines += [
@@ -93,7 +100,15 @@ def render_ssh_config(hosts: dict[str, dict[str, str]], user: str) -> str:
             "    LogLevel ERROR",
             "    BatchMode yes",
             "    ConnectTimeout 10",
+            "    ServerAliveInterval 5",
+            "    ServerAliveCountMax 6",
+            # One multiplexed connection per node: tests and probes run many commands.
+            "    ControlMaster auto",
+            f"    ControlPath {sockets}/cm-%n",
+            "    ControlPersist 60",
         ]
+        if netns:
+            lines.append(f"    ProxyCommand ip netns exec {netns} nc %h %p")
     return "\n".join(lines) + "\n"
 
 
@@ -111,6 +126,16 @@ def is_lab_domain(domain: str, prefix: str, nodes: list[str] | None) -> bool:
     return rest in nodes if nodes is not None else bool(rest) and "-" not in rest
 
 
+def with_mgmt_addresses(topology: Topology, hosts: dict[str, dict[str, str]]) -> Topology:
+    nodes = tuple(
+        dataclasses.replace(n, mgmt_ip=IPv4Address(hosts[n.name]["HostName"]))
+        if n.name in hosts
+        else n
+        for n in topology.nodes
+    )
+    return dataclasses.replace(topology, nodes=nodes)
+
+
 class LibvirtBackend(Backend):
     NAME = "libvirt"
     CAPABILITIES = frozenset({POWER, LINK})
@@ -121,7 +146,9 @@ class LibvirtBackend(Backend):
             "uri": os.environ.get("LVSLAB_URI", DEFAULT_URI),
             "box": os.environ.get("LVSLAB_BOX", DEFAULT_BOX),
             "driver": os.environ.get("LVSLAB_DRIVER", "kvm"),
+            "memory": os.environ.get("LVSLAB_MEMORY", "1024"),
             "prefix": f"{name}-",
+            "netns": os.environ.get("LVSLAB_LIBVIRT_NETNS", ""),
         }
 
     @classmethod
@@ -131,6 +158,7 @@ class LibvirtBackend(Backend):
             "LVSLAB_NODES": nodes_env(topology),
             "LVSLAB_BOX": state_like["box"],
             "LVSLAB_DRIVER": state_like["driver"],
+            "LVSLAB_MEMORY": state_like["memory"],
             "LVSLAB_NETWORK": state_like["network"],
             "LVSLAB_PREFIX": state_like["prefix"],
             "LVSLAB_URI": state_like["uri"],
@@ -159,6 +187,10 @@ class LibvirtBackend(Backend):
         network.create()
         return own, True
 
+    @staticmethod
+    def vagrant_argv(data: dict[str, Any], *args: str) -> list[str]:
+        return netns_argv(data.get("netns") or None, ["vagrant", *args])
+
     @classmethod
     def up(cls, name: str, topology: Topology, run_dir: Path) -> LabState:
         settings = cls.settings(name)
@@ -174,7 +206,9 @@ class LibvirtBackend(Backend):
             backend=cls.NAME,
             topology=topology,
             run_dir=run_dir,
-            netns=None,  # the client side is the host end of the service network
+            # The client side is the host end of the service network: the host itself, or
+            # the namespace libvirtd runs in.
+            netns=settings["netns"] or None,
             ssh_config=run_dir / "ssh_config",
             ssh_user="root",
             service_ifname=SERVICE_IFNAME,
@@ -185,9 +219,20 @@ class LibvirtBackend(Backend):
         state.save()
         env = cls.vagrant_env(data, topology)
         say(f"vagrant up ({settings['driver']}, box {settings['box']}, network {network})")
-        run(["vagrant", "up", "--provider=libvirt"], timeout=UP_TIMEOUT, env=env, cwd=VAGRANT_DIR)
-        ssh = run(["vagrant", "ssh-config"], env=env, cwd=VAGRANT_DIR).stdout
-        state.ssh_config.write_text(render_ssh_config(parse_ssh_config(ssh), "root"))
+        up_argv = cls.vagrant_argv(data, "up", "--provider=libvirt", "--no-parallel")
+        run_logged(
+            up_argv, run_dir / "vagrant-up.log", timeout=UP_TIMEOUT, env=env, cwd=VAGRANT_DIR
+        )
+        ssh = run(cls.vagrant_argv(data, "ssh-config"), env=env, cwd=VAGRANT_DIR).stdout
+        hosts = parse_ssh_config(ssh)
+        sockets = control_dir(run_dir / "ssh")
+        sockets.mkdir(mode=0o700, parents=True, exist_ok=True)
+        state.ssh_config.write_text(
+            render_ssh_config(hosts, "root", netns=state.netns, sockets=sockets)
+        )
+        # Management addresses come from vagrant-libvirt's DHCP: record the real ones.
+        state.topology = with_mgmt_addresses(topology, hosts)
+        state.save()
         return state
 
     @classmethod
@@ -201,8 +246,15 @@ class LibvirtBackend(Backend):
         data = dict(state.backend_data) if state else {}
         conn = open_libvirt(data.get("uri", settings["uri"]))
         if state is not None and shutil.which("vagrant"):
-            env = cls.vagrant_env({**settings, **data}, state.topology)
-            run(["vagrant", "destroy", "-f"], env=env, cwd=VAGRANT_DIR, timeout=600, check=False)
+            merged = {**settings, **data}
+            env = cls.vagrant_env(merged, state.topology)
+            destroy = cls.vagrant_argv(merged, "destroy", "-f")
+            run(destroy, env=env, cwd=VAGRANT_DIR, timeout=600, check=False)
+        sockets = control_dir(run_dir / "ssh")
+        for master in sockets.glob("cm-*"):
+            run(["ssh", "-o", f"ControlPath={master}", "-O", "exit", "x"], check=False)
+        if sockets != run_dir / "ssh":
+            shutil.rmtree(sockets, ignore_errors=True)
         # Whatever vagrant left (or a lab whose state is gone): this lab's domains.
         nodes = [n.name for n in state.topology.nodes] if state else None
         for domain in conn.listAllDomains():

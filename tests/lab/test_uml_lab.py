@@ -15,26 +15,10 @@ from lab.backends.uml import pids_of_lab, pids_of_node
 from lab.control import Lab
 from lab.errors import LabError
 from lab.state import lab_dir
+from tests.lab.common import service_answers, wait_for
 from tests.lab.conftest import INSTANCE, INVENTORY
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
-
-PROBE_PORT = 22  # sshd listens on every address, so the service IP answers before any deploy
-
-
-def service_answers(lab: Lab, node: str) -> bool:
-    ip = str(lab.node(node).service_ip)
-    proc = lab.client(["nc", "-z", "-w", "2", ip, str(PROBE_PORT)], check=False, timeout=10)
-    return proc.returncode == 0
-
-
-def wait_for(predicate, deadline: float = 20.0, interval: float = 0.5) -> bool:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 def test_every_node_reachable_over_management(lab: Lab) -> None:

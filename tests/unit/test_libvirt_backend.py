@@ -195,8 +195,27 @@ def test_vagrant_ssh_config_becomes_root_access() -> None:
 """
     hosts = backend.parse_ssh_config(out)
     assert hosts["node1"]["HostName"] == "192.168.121.45"
-    config = backend.render_ssh_config(hosts, "root")
+    config = backend.render_ssh_config(hosts, "root", netns=None, sockets=Path("/run/x"))
     assert "User root" in config and "vagrant.key.ed25519\n" in config
+    assert "ControlPath /run/x/cm-%n" in config and "ProxyCommand" not in config
+    # libvirtd in a namespace: the management network is only reachable through it.
+    config = backend.render_ssh_config(hosts, "root", netns="lvslab-libvirt", sockets=Path("/x"))
+    assert "ProxyCommand ip netns exec lvslab-libvirt nc %h %p" in config
+
+
+def test_real_management_addresses_are_recorded_from_vagrant() -> None:
+    topology = Topology.from_inventory(INVENTORY)
+    hosts = {"node2": {"HostName": "192.168.121.77"}}
+    updated = backend.with_mgmt_addresses(topology, hosts)
+    assert updated.node("node2").mgmt_ip == IPv4Address("192.168.121.77")
+    assert updated.node("node1").mgmt_ip == topology.node("node1").mgmt_ip
+    assert updated.node("node2").service_ip == topology.node("node2").service_ip
+
+
+def test_vagrant_runs_inside_the_libvirt_namespace_when_there_is_one() -> None:
+    argv = backend.LibvirtBackend.vagrant_argv({"netns": "lvslab-libvirt"}, "up")
+    assert argv == ["ip", "netns", "exec", "lvslab-libvirt", "vagrant", "up"]
+    assert backend.LibvirtBackend.vagrant_argv({"netns": ""}, "up") == ["vagrant", "up"]
 
 
 class FakeDomain:

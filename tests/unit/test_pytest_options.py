@@ -20,6 +20,9 @@ def test_lab_prerequisites_name_what_is_missing(monkeypatch: pytest.MonkeyPatch)
     assert "user-mode-linux" in (conftest.lab_prerequisite_problem("uml") or "")
     assert "vagrant" in (conftest.lab_prerequisite_problem("libvirt") or "")
     monkeypatch.setattr(conftest.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    monkeypatch.setattr(conftest.importlib.util, "find_spec", lambda name: None)
+    assert "libvirt-python" in (conftest.lab_prerequisite_problem("libvirt") or "")
+    monkeypatch.setattr(conftest.importlib.util, "find_spec", lambda name: object())
     assert conftest.lab_prerequisite_problem("libvirt") is None
 
 
