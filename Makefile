@@ -65,7 +65,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-lab-up: setup
+lab-up: setup $(if $(filter libvirt,$(LAB)),libvirt-setup)
 	$(LVSLAB) up --lab $(LAB)
 
 deploy: venv

@@ -89,8 +89,11 @@ VAGRANT_INSECURE_KEYS = (
     "/opt/vagrant/embedded/gems/gems/vagrant-*/keys/vagrant.pub",  # HashiCorp's package
 )
 # Vagrant configures the private network through systemd-networkd when it runs; the
-# management NIC (eth0, vagrant-libvirt's network) takes DHCP.
-MGMT_NETWORK_UNIT = "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n"
+# management NIC (eth0, vagrant-libvirt's network) takes DHCP, identified by its MAC: the
+# default DUID gave three nodes one client id, hence one lease (measured).
+MGMT_NETWORK_UNIT = (
+    "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n\n[DHCPv4]\nClientIdentifier=mac\n"
+)
 GUEST_FILES = ("lab-identity", "lab-identity.service", "sshd-lab.conf")
 SAMPLES = 64  # 1 MiB blocks hashed to check a cached image quickly (a full hash takes ~14 s)
 
@@ -113,6 +116,7 @@ def guest_file(name: str) -> bytes:
 class ImageRecipe:
     kernel_release: str  # the UML modules' release; "" for a vm image (own kernel)
     flavour: str = "uml"  # "uml" or "vm"
+    mgmt_network_unit: str = ""  # vm: networkd unit of the management NIC
     suite: str = "bookworm"
     mirror: str = "http://deb.debian.org/debian"
     packages: tuple[str, ...] = PACKAGES
@@ -133,7 +137,12 @@ class ImageRecipe:
 
 
 def vm_recipe() -> ImageRecipe:
-    return ImageRecipe(kernel_release="", flavour="vm", packages=PACKAGES + VM_PACKAGES)
+    return ImageRecipe(
+        kernel_release="",
+        flavour="vm",
+        packages=PACKAGES + VM_PACKAGES,
+        mgmt_network_unit=MGMT_NETWORK_UNIT,
+    )
 
 
 def vagrant_insecure_key() -> str:
@@ -285,7 +294,7 @@ def customize(rootfs: Path, recipe: ImageRecipe) -> None:
     (rootfs / "etc/machine-id").write_text("")
     (rootfs / "etc/hostname").write_text("lab\n")
     if recipe.flavour == "vm":
-        customize_vm(rootfs)
+        customize_vm(rootfs, recipe)
     else:
         (rootfs / "etc/fstab").write_text("/dev/ubda / ext4 defaults 0 1\n")
         modules = rootfs / "lib/modules" / recipe.kernel_release
@@ -297,11 +306,11 @@ def customize(rootfs: Path, recipe: ImageRecipe) -> None:
     (rootfs / "var/lib/apt/lists/partial").mkdir(parents=True)
 
 
-def customize_vm(rootfs: Path) -> None:
+def customize_vm(rootfs: Path, recipe: ImageRecipe) -> None:
     """What a Vagrant box needs: the vagrant user with the insecure key and passwordless
     sudo, DHCP on the management NIC, networkd running for vagrant's network setup."""
     (rootfs / "etc/fstab").write_text("/dev/vda / ext4 defaults 0 1\n")
-    (rootfs / "etc/systemd/network/10-mgmt.network").write_text(MGMT_NETWORK_UNIT)
+    (rootfs / "etc/systemd/network/10-mgmt.network").write_text(recipe.mgmt_network_unit)
     chroot(rootfs, "systemctl", "enable", "systemd-networkd.service")
     chroot(rootfs, "useradd", "--create-home", "--shell", "/bin/bash", "vagrant")
     ssh_dir = rootfs / "home/vagrant/.ssh"

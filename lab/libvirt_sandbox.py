@@ -4,7 +4,15 @@ lab-related may appear in the root namespace).
 
 libvirtd started inside the namespace makes its bridges, dnsmasq, taps and qemu processes
 there; its Unix socket (a file) stays reachable from the root namespace, so libvirt-python
-and virsh work as usual. Vagrant, ssh and the client side run inside the namespace."""
+and virsh work as usual. Vagrant, ssh and the client side run inside the namespace.
+
+The sandbox is for hosts without a usable KVM, so its libvirtd runs TCG only and must not
+see /dev/kvm: where the device exists but KVM does not work, libvirt finds its cached qemu
+capabilities (no KVM) at odds with the device (KVM usable) on every call and probes qemu
+again each time (measured: `virsh define` took 43 s). A private mount namespace covers
+/dev/kvm with an unreadable file for the daemon and its qemu processes only. With /dev/kvm
+a mount point, libvirt cannot build each qemu's private /dev (moving the mount fails), so
+the same namespace gives libvirtd a qemu.conf with `namespaces = []`."""
 
 from __future__ import annotations
 
@@ -20,6 +28,10 @@ from lab.shell import run, say
 
 DEFAULT_NETNS = "lvslab-libvirt"
 SOCKET = Path("/run/libvirt/libvirt-sock")
+KVM_DEVICE = Path("/dev/kvm")
+KVM_COVER = Path("/run/lvs-ha-lab/no-kvm")
+QEMU_CONF = Path("/etc/libvirt/qemu.conf")
+SANDBOX_QEMU_CONF = Path("/run/lvs-ha-lab/sandbox-qemu.conf")
 DAEMONS = {"libvirtd": Path("/run/libvirtd.pid"), "virtlogd": Path("/run/virtlogd.pid")}
 
 
@@ -61,13 +73,47 @@ def start(netns: str = DEFAULT_NETNS, timeout: float = 30) -> None:
         run(["ip", "-n", netns, "link", "set", "lo", "up"])
     for daemon in ("virtlogd", "libvirtd"):
         if pid_alive(DAEMONS[daemon]) is None:
-            run(["ip", "netns", "exec", netns, daemon, "-d"], timeout=60)
+            run(daemon_argv(netns, daemon), timeout=60)
     deadline = time.monotonic() + timeout
     while not SOCKET.exists():
         if time.monotonic() > deadline:
             raise LabError(f"libvirtd in {netns} did not open {SOCKET} within {timeout}s")
         time.sleep(0.2)
     say(f"libvirt sandbox {netns}: libvirtd and virtlogd running")
+
+
+def daemon_argv(netns: str, daemon: str, kvm_device: Path = KVM_DEVICE) -> list[str]:
+    """The daemon, daemonized, in the namespace; with /dev/kvm covered when there is one."""
+    if not kvm_device.exists():
+        return ["ip", "netns", "exec", netns, daemon, "-d"]
+    KVM_COVER.parent.mkdir(parents=True, exist_ok=True)
+    KVM_COVER.touch(mode=0o000, exist_ok=True)
+    KVM_COVER.chmod(0o000)
+    mounts = [f"mount --bind {KVM_COVER} {kvm_device}"]
+    if daemon == "libvirtd" and QEMU_CONF.exists():
+        SANDBOX_QEMU_CONF.write_text(sandbox_qemu_conf(QEMU_CONF.read_text()))
+        mounts.append(f"mount --bind {SANDBOX_QEMU_CONF} {QEMU_CONF}")
+    script = " && ".join([*mounts, f"exec {daemon} -d"])
+    return [
+        "ip",
+        "netns",
+        "exec",
+        netns,
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+    ]
+
+
+def sandbox_qemu_conf(original: str) -> str:
+    return (
+        original
+        + "\n# lvs-ha-lab sandbox: /dev/kvm is covered, no per-qemu /dev\nnamespaces = []\n"
+    )
 
 
 def stop(netns: str = DEFAULT_NETNS) -> list[str]:

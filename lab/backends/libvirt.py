@@ -23,7 +23,7 @@ from lab.backends.base import LINK, POWER, Backend
 from lab.errors import LabError
 from lab.remote import control_dir, netns_argv
 from lab.shell import run, run_logged, say
-from lab.state import LabState
+from lab.state import LabState, home
 from lab.topology import Topology
 
 VAGRANT_DIR = Path(__file__).parents[1] / "vagrant"
@@ -219,10 +219,12 @@ class LibvirtBackend(Backend):
         state.save()
         env = cls.vagrant_env(data, topology)
         say(f"vagrant up ({settings['driver']}, box {settings['box']}, network {network})")
-        up_argv = cls.vagrant_argv(data, "up", "--provider=libvirt", "--no-parallel")
-        run_logged(
-            up_argv, run_dir / "vagrant-up.log", timeout=UP_TIMEOUT, env=env, cwd=VAGRANT_DIR
-        )
+        up_argv = cls.vagrant_argv(data, "up", "--provider=libvirt")
+        # Outside the run dir, so that it outlives the clean-up of a failed up.
+        log = home() / "logs" / f"{name}-vagrant-up.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.unlink(missing_ok=True)
+        run_logged(up_argv, log, timeout=UP_TIMEOUT, env=env, cwd=VAGRANT_DIR)
         ssh = run(cls.vagrant_argv(data, "ssh-config"), env=env, cwd=VAGRANT_DIR).stdout
         hosts = parse_ssh_config(ssh)
         sockets = control_dir(run_dir / "ssh")

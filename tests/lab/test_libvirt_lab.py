@@ -98,12 +98,15 @@ def virt_lab(sandbox: str, before: dict[str, Any], figures: dict[str, float]) ->
 def test_three_nodes_up_reachable_over_management_with_the_lab_identity(virt_lab: Lab) -> None:
     names = " ".join(n.name for n in virt_lab.nodes)
     expected_hosts = {(str(n.service_ip), n.name) for n in virt_lab.nodes}
+    machine_ids = set()
     for node in virt_lab.nodes:
         assert virt_lab.ssh(node.name, "hostname").stdout.strip() == node.name
         addrs = virt_lab.ssh(node.name, "ip -4 -o addr show eth1").stdout
         assert f"inet {node.service_ip}/{virt_lab.topology.service_net.prefixlen}" in addrs
         hosts = virt_lab.ssh(node.name, f"getent hosts {names}").stdout.splitlines()
         assert {tuple(line.split()) for line in hosts} == expected_hosts
+        machine_ids.add(virt_lab.ssh(node.name, "cat /etc/machine-id").stdout.strip())
+    assert len(machine_ids) == len(virt_lab.nodes), "every node needs its own machine-id"
     assert all(service_answers(virt_lab, n.name) for n in virt_lab.nodes)
 
 

@@ -45,3 +45,5 @@ def test_vm_recipe_adds_a_kernel_and_has_its_own_key() -> None:
     assert vm.flavour == "vm" and "linux-image-amd64" in vm.packages
     assert set(PACKAGES) <= set(vm.packages)
     assert vm.key != ImageRecipe(kernel_release="6.1.176").key
+    # Three nodes, three leases: DHCP must identify each management NIC by its MAC.
+    assert "ClientIdentifier=mac" in vm.mgmt_network_unit
