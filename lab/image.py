@@ -91,9 +91,7 @@ VAGRANT_INSECURE_KEYS = (
 # Vagrant configures the private network through systemd-networkd when it runs; the
 # management NIC (eth0, vagrant-libvirt's network) takes DHCP, identified by its MAC: the
 # default DUID gave three nodes one client id, hence one lease (measured).
-MGMT_NETWORK_UNIT = (
-    "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n\n[DHCPv4]\nClientIdentifier=mac\n"
-)
+MGMT_NETWORK_UNIT = "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n\n[DHCPv4]\nClientIdentifier=mac\n"
 GUEST_FILES = ("lab-identity", "lab-identity.service", "sshd-lab.conf")
 SAMPLES = 64  # 1 MiB blocks hashed to check a cached image quickly (a full hash takes ~14 s)
 
