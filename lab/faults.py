@@ -110,13 +110,14 @@ set -e
 if nft add table inet lab_fault 2>/dev/null; then
     nft -f - <<NFT
 table inet lab_fault {
-  chain in  { type filter hook input   priority -300; iifname "$nic" drop; }
-  chain fwd { type filter hook forward priority -300; iifname "$nic" drop; oifname "$nic" drop; }
-  chain out { type filter hook output  priority -300; oifname "$nic" drop; }
+  chain drop_in  { type filter hook input   priority -300; iifname "$nic" drop; }
+  chain drop_fwd { type filter hook forward priority -300; iifname "$nic" drop;
+                   oifname "$nic" drop; }
+  chain drop_out { type filter hook output  priority -300; oifname "$nic" drop; }
 }
 table arp lab_fault {
-  chain in  { type filter hook input  priority 0; iifname "$nic" drop; }
-  chain out { type filter hook output priority 0; oifname "$nic" drop; }
+  chain drop_in  { type filter hook input  priority 0; iifname "$nic" drop; }
+  chain drop_out { type filter hook output priority 0; oifname "$nic" drop; }
 }
 NFT
     echo nftables
