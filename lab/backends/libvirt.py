@@ -298,6 +298,8 @@ class LibvirtBackend(Backend):
         domain = self._domain(node)
         if domain.isActive():
             domain.destroy()
+        # The node's ssh master died with it: let the next command open a fresh one.
+        run(["ssh", "-F", str(self.state.ssh_config), "-O", "exit", node], check=False)
 
     def start(self, node: str) -> None:
         domain = self._domain(node)
