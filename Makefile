@@ -87,7 +87,8 @@ check: setup libvirt-setup lint
 	$(BIN)/pytest --require-lab --junitxml=$(REPORTS)/junit.xml
 
 # The main job: lab up, deploy, suites against it, report; the lab stays up for exploring.
-run: lab-up deploy
+# libvirt-setup too: pytest --require-lab also runs the libvirt lab tests.
+run: lab-up libvirt-setup deploy
 	$(BIN)/pytest --require-lab --junitxml=$(REPORTS)/junit.xml
 	$(LVSLAB) status
 	@echo "lab is up: lvslab ssh node1 / make status / make lab-down"

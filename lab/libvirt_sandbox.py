@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -66,7 +67,7 @@ def start(netns: str = DEFAULT_NETNS, timeout: float = 30) -> None:
         place = f"namespace {where}" if where else "the root namespace"
         raise LabError(f"a libvirtd is already running in {place}: stop it or use it")
     for tool in ("libvirtd", "virtlogd", "qemu-system-x86_64"):
-        if not any((Path(d) / tool).exists() for d in ("/usr/sbin", "/usr/bin")):
+        if shutil.which(tool) is None:
             raise LabError(f"{tool} is not installed (make libvirt-setup)")
     if not lab_netns.exists(netns):
         run(["ip", "netns", "add", netns])
