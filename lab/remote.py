@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lab.errors import LabError
+from lab.shell import run
 from lab.topology import Topology
 
 SOCKET_PATH_MAX = 107  # sun_path, less the NUL
@@ -26,6 +27,17 @@ def control_dir(preferred: Path) -> Path:
         return preferred
     digest = hashlib.sha256(str(preferred).encode()).hexdigest()[:12]
     return Path("/run/lvs-ha-lab") / digest
+
+
+def make_lab_key(ssh_dir: Path, lab: str) -> Path:
+    """A fresh ed25519 key pair for root on every node of one lab; returns the private key."""
+    ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = ssh_dir / "id_ed25519"
+    for old in (key, key.with_suffix(".pub")):
+        old.unlink(missing_ok=True)
+    argv = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"lvslab-{lab}", "-f", str(key)]
+    run(argv)
+    return key
 
 
 def render_ssh_config(

@@ -21,7 +21,7 @@ from typing import Any
 from lab.backends import libvirt_xml
 from lab.backends.base import LINK, POWER, Backend
 from lab.errors import LabError
-from lab.remote import control_dir, netns_argv
+from lab.remote import control_dir, make_lab_key, netns_argv
 from lab.shell import run, run_logged, say
 from lab.state import LabState, home
 from lab.topology import Topology
@@ -83,8 +83,15 @@ def parse_ssh_config(text: str) -> dict[str, dict[str, str]]:
 
 
 def render_ssh_config(
-    hosts: dict[str, dict[str, str]], user: str, *, netns: str | None, sockets: Path
+    hosts: dict[str, dict[str, str]],
+    user: str,
+    *,
+    key: Path | None,
+    netns: str | None,
+    sockets: Path,
 ) -> str:
+    """ssh_config for the nodes vagrant reports; key (the lab's own, for every node) replaces
+    the per-node key vagrant inserted."""
     lines = []
     for name, options in hosts.items():
         lines += [
@@ -92,7 +99,7 @@ def render_ssh_config(
             f"    HostName {options['HostName']}",
             f"    Port {options.get('Port', '22')}",
             f"    User {user}",
-            f"    IdentityFile {options['IdentityFile']}",
+            f"    IdentityFile {key or options['IdentityFile']}",
             "    IdentitiesOnly yes",
             # Boxes get new host keys per lab; the known_hosts dies with the lab.
             "    StrictHostKeyChecking no",
@@ -153,8 +160,11 @@ class LibvirtBackend(Backend):
 
     @classmethod
     def vagrant_env(cls, state_like: dict[str, str], topology: Topology) -> dict[str, str]:
+        root_key = Path(state_like.get("root_key") or "/nonexistent")
         return {
             **os.environ,
+            # Absent once the lab's files are gone (down): only `up` needs it.
+            "LVSLAB_ROOT_KEY": root_key.read_text().strip() if root_key.is_file() else "",
             "LVSLAB_NODES": nodes_env(topology),
             "LVSLAB_BOX": state_like["box"],
             "LVSLAB_DRIVER": state_like["driver"],
@@ -201,6 +211,9 @@ class LibvirtBackend(Backend):
         bridge = libvirt_xml.network_info(conn.networkLookupByName(network).XMLDesc(0)).bridge
         data = {**settings, "network": network, "network_owned": owned}
         data["dotfile"] = str(run_dir / "vagrant")
+        # One key for root on every node, as on the UML lab (vagrant inserts one per node).
+        key = make_lab_key(run_dir / "ssh", name)
+        data["root_key"] = str(key.with_suffix(".pub"))
         state = LabState(
             name=name,
             backend=cls.NAME,
@@ -230,7 +243,7 @@ class LibvirtBackend(Backend):
         sockets = control_dir(run_dir / "ssh")
         sockets.mkdir(mode=0o700, parents=True, exist_ok=True)
         state.ssh_config.write_text(
-            render_ssh_config(hosts, "root", netns=state.netns, sockets=sockets)
+            render_ssh_config(hosts, "root", key=key, netns=state.netns, sockets=sockets)
         )
         # Management addresses come from vagrant-libvirt's DHCP: record the real ones.
         state.topology = with_mgmt_addresses(topology, hosts)

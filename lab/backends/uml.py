@@ -19,7 +19,7 @@ from lab import netns
 from lab.backends.base import LINK, POWER, Backend
 from lab.errors import LabError
 from lab.image import ImageCache, ImageRecipe, uml_kernel_release
-from lab.remote import control_dir, render_ssh_config
+from lab.remote import control_dir, make_lab_key, render_ssh_config
 from lab.shell import run, say
 from lab.state import LabState, home
 from lab.topology import Node, Topology
@@ -135,9 +135,7 @@ class UmlBackend(Backend):
         image = ImageCache(home() / "images").ensure(ImageRecipe(uml_kernel_release()))
         run_dir.mkdir(parents=True, exist_ok=True)
         ssh_dir = run_dir / "ssh"
-        ssh_dir.mkdir(mode=0o700, exist_ok=True)
-        key = ssh_dir / "id_ed25519"
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"lvslab-{name}", "-f", str(key)])
+        key = make_lab_key(ssh_dir, name)
         ssh_config = ssh_dir / "config"
         sockets = control_dir(ssh_dir)
         sockets.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -106,6 +106,8 @@ def test_three_nodes_up_reachable_over_management_with_the_lab_identity(virt_lab
         hosts = virt_lab.ssh(node.name, f"getent hosts {names}").stdout.splitlines()
         assert {tuple(line.split()) for line in hosts} == expected_hosts
         machine_ids.add(virt_lab.ssh(node.name, "cat /etc/machine-id").stdout.strip())
+        # journald writes under the machine-id it started with: the suites read the journal.
+        assert virt_lab.ssh(node.name, "journalctl -q -n 1 --no-pager").stdout.strip()
     assert len(machine_ids) == len(virt_lab.nodes), "every node needs its own machine-id"
     assert all(service_answers(virt_lab, n.name) for n in virt_lab.nodes)
 

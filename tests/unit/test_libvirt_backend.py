@@ -195,12 +195,38 @@ def test_vagrant_ssh_config_becomes_root_access() -> None:
 """
     hosts = backend.parse_ssh_config(out)
     assert hosts["node1"]["HostName"] == "192.168.121.45"
-    config = backend.render_ssh_config(hosts, "root", netns=None, sockets=Path("/run/x"))
+    config = backend.render_ssh_config(hosts, "root", key=None, netns=None, sockets=Path("/run/x"))
     assert "User root" in config and "vagrant.key.ed25519\n" in config
     assert "ControlPath /run/x/cm-%n" in config and "ProxyCommand" not in config
     # libvirtd in a namespace: the management network is only reachable through it.
-    config = backend.render_ssh_config(hosts, "root", netns="lvslab-libvirt", sockets=Path("/x"))
+    config = backend.render_ssh_config(
+        hosts, "root", key=None, netns="lvslab-libvirt", sockets=Path("/x")
+    )
     assert "ProxyCommand ip netns exec lvslab-libvirt nc %h %p" in config
+
+
+def test_the_lab_key_replaces_the_key_vagrant_inserted_per_node() -> None:
+    # Probes through the VIP log in to whichever node lc picks, with one key.
+    hosts = {
+        name: {"HostName": f"192.168.121.{i}", "IdentityFile": f"/v/machines/{name}/private_key"}
+        for i, name in enumerate(("node1", "node2"), start=10)
+    }
+    key = Path("/labs/x/ssh/id_ed25519")
+    config = backend.render_ssh_config(hosts, "root", key=key, netns=None, sockets=Path("/x"))
+    identities = [line.split()[1] for line in config.splitlines() if "IdentityFile" in line]
+    assert identities == [str(key), str(key)]
+
+
+def test_vagrant_gets_the_lab_public_key_while_the_file_exists(tmp_path: Path) -> None:
+    topology = Topology.from_inventory(INVENTORY)
+    pub = tmp_path / "id_ed25519.pub"
+    pub.write_text("ssh-ed25519 AAAAC3Nza lvslab-x\n")
+    settings = {**backend.LibvirtBackend.settings("x"), "network": "n", "dotfile": "d"}
+    env = backend.LibvirtBackend.vagrant_env({**settings, "root_key": str(pub)}, topology)
+    assert env["LVSLAB_ROOT_KEY"] == "ssh-ed25519 AAAAC3Nza lvslab-x"
+    pub.unlink()  # down runs vagrant destroy after the lab's files may be gone
+    env = backend.LibvirtBackend.vagrant_env({**settings, "root_key": str(pub)}, topology)
+    assert env["LVSLAB_ROOT_KEY"] == ""
 
 
 def test_real_management_addresses_are_recorded_from_vagrant() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.remote import control_dir, netns_argv, render_ssh_config, ssh_argv
+from lab.remote import control_dir, make_lab_key, netns_argv, render_ssh_config, ssh_argv
 from lab.topology import Topology
 
 TOPO = Topology.from_inventory(Path(__file__).parents[2] / "ansible" / "hosts")
@@ -48,3 +48,13 @@ def test_argv_builders() -> None:
     ]
     assert netns_argv("ns", ["nc", "-z"]) == ["ip", "netns", "exec", "ns", "nc", "-z"]
     assert netns_argv(None, ["nc"]) == ["nc"]
+
+
+def test_each_lab_gets_a_fresh_key_pair(tmp_path: Path) -> None:
+    key = make_lab_key(tmp_path / "ssh", "lvslab-x")
+    first = key.with_suffix(".pub").read_text()
+    assert first.startswith("ssh-ed25519 ") and first.strip().endswith(" lvslab-lvslab-x")
+    assert (tmp_path / "ssh").stat().st_mode & 0o777 == 0o700
+    # A lab brought up again in the same place replaces the pair instead of failing.
+    assert make_lab_key(tmp_path / "ssh", "lvslab-x") == key
+    assert key.with_suffix(".pub").read_text() != first
