@@ -60,7 +60,7 @@ box: libvirt-setup
 
 # Every functional suite on the libvirt lab on a host without KVM (TCG, libvirtd in its own
 # namespace): pytest brings the lab up, deploys, runs the suites and takes the lab down; the
-# sandbox is stopped whatever happens. ~35 min on 2 cores: not part of `make check`.
+# sandbox is stopped whatever happens. ~28 min on 2 cores: not part of `make check`.
 TCG_LAB_ENV := LVSLAB_LIBVIRT_NETNS=lvslab-libvirt LVSLAB_BOX=lvslab/debian12 \
 	LVSLAB_DRIVER=qemu LVSLAB_MEMORY=768
 suites-libvirt-tcg: setup box
