@@ -117,10 +117,18 @@ def cluster_deployed(lab: Lab) -> bool:
 
 
 @pytest.fixture(scope="session")
-def cluster(lab: Lab) -> Lab:
-    """The lab with the cluster deployed (deploying it if it is not)."""
+def cluster(lab: Lab, request: pytest.FixtureRequest) -> Lab:
+    """The lab with the cluster deployed (deploying it if it is not); the deploy's task
+    timings are kept with the reports."""
     if not cluster_deployed(lab):
-        deploy.deploy(lab)
+        try:
+            deploy.deploy(lab)
+        finally:
+            timings = lab.state.run_dir / deploy.TASK_TIMINGS
+            reports = Path(request.config.getoption("--reports-dir"))
+            if timings.exists():
+                reports.mkdir(parents=True, exist_ok=True)
+                shutil.copy(timings, reports / deploy.TASK_TIMINGS)
     return lab
 
 

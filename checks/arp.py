@@ -4,6 +4,7 @@ answers ARP for the VIP."""
 from __future__ import annotations
 
 import itertools
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,33 @@ class SendArp:
         return self.interval_ms / 2
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """How the gaps between an announcement's frames may differ from send_arp's nominal gap,
+    as multiples of it. send_arp sleeps between frames: a frame is never early, but a busy
+    node delays one now and then (one gap of 227 ms for 100 nominal, among nine of 100-107,
+    in a CI run on 2 cores), so the pacing is judged on the median gap, and single gaps only
+    against a burst (too short) or a stall (too long)."""
+
+    shortest: float = 0.5
+    median: tuple[float, float] = (0.8, 1.5)
+    longest: float = 5.0
+
+    def problems(self, gaps_ms: Sequence[float], nominal_ms: float) -> list[str]:
+        if not gaps_ms:
+            return []
+        found = []
+        if min(gaps_ms) < self.shortest * nominal_ms:
+            found.append(f"a gap under {self.shortest * nominal_ms:g} ms (a burst, not paced)")
+        low, high = (nominal_ms * f for f in self.median)
+        middle = statistics.median(gaps_ms)
+        if not low <= middle <= high:
+            found.append(f"median gap {middle:g} ms outside {low:g}-{high:g} ms")
+        if max(gaps_ms) > self.longest * nominal_ms:
+            found.append(f"a gap over {self.longest * nominal_ms:g} ms (a stall)")
+        return found
+
+
 def gratuitous_for(records: Sequence[Record], ip: str) -> list[Record]:
     return sorted(
         (r for r in records if r.get("gratuitous") and r.get("psrc") == ip), key=lambda r: r["t"]
@@ -46,12 +74,9 @@ def announcement(
     promoted_at: float | None,
     send_arp: SendArp,
     start_bound_s: float,
-    gap_tolerance: tuple[float, float] = (0.5, 2.0),
+    pacing: Pacing | None = None,
 ) -> Verdict:
-    """The new director announced the VIP as the agent promises, and nobody else did.
-
-    gap_tolerance: each gap between consecutive frames must lie within these multiples of
-    the nominal gap (a node's scheduling delays a frame, it never sends early)."""
+    """The new director announced the VIP as the agent promises, and nobody else did."""
     name = "gratuitous ARP from the new director"
     garps = gratuitous_for(records, vip)
     mine = [r for r in garps if r["hwsrc"] == director_mac.lower()]
@@ -77,9 +102,7 @@ def announcement(
     expected_ops = ["who-has", "is-at"] * send_arp.repeat
     if details["ops"] != expected_ops[: len(mine)]:
         problems.append("frames do not alternate request/reply starting with a request")
-    low, high = (send_arp.gap_ms * f for f in gap_tolerance)
-    if any(not low <= g <= high for g in gaps):
-        problems.append(f"gaps outside {low:g}-{high:g} ms")
+    problems += (pacing or Pacing()).problems(gaps, send_arp.gap_ms)
     not_broadcast = [r["eth_dst"] for r in mine if r["eth_dst"] != BROADCAST]
     if not_broadcast:
         problems.append(f"{len(not_broadcast)} frames not broadcast: {sorted(set(not_broadcast))}")

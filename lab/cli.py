@@ -146,9 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         lab = Lab.find(args.name)
         if args.command == "deploy":
-            took, recap = deploy.deploy(lab, args.inventory.resolve())
+            _, recap = deploy.deploy(lab, args.inventory.resolve())
             print(recap, end="")
-            print(f"deployed in {took:.0f}s")
             return 0
         if args.command == "status":
             return cmd_status(lab, args.json)

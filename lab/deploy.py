@@ -3,6 +3,7 @@ knows (how to reach each node, a per-lab hacluster password), then ansible-playb
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -12,10 +13,12 @@ from pathlib import Path
 
 from lab.control import Lab
 from lab.errors import LabError
+from lab.playbook_log import PlaybookLog
 from lab.shell import say
 
 ANSIBLE_DIR = Path(__file__).resolve().parents[1] / "ansible"
 PLAYBOOK = ANSIBLE_DIR / "lvs.yml"
+TASK_TIMINGS = "deploy-tasks.json"  # in the lab's run dir
 
 
 def render_lab_inventory(lab: Lab) -> str:
@@ -55,7 +58,10 @@ def playbook_argv(inventory: Path, lab_inventory: Path) -> list[str]:
 
 
 def deploy(lab: Lab, inventory: Path = ANSIBLE_DIR / "hosts") -> tuple[float, str]:
-    """Run the playbook with its output streamed; return seconds taken and the recap."""
+    """Run the playbook with its output streamed; return seconds taken and the recap.
+
+    Each task's duration goes to TASK_TIMINGS in the lab's run dir; a failure raises
+    LabError naming the failed task and why."""
     lab_inventory = lab.state.run_dir / "inventory.ini"
     lab_inventory.write_text(render_lab_inventory(lab))
     ansible = Path(sys.executable).with_name("ansible-playbook")
@@ -71,21 +77,24 @@ def deploy(lab: Lab, inventory: Path = ANSIBLE_DIR / "hosts") -> tuple[float, st
     }
     say(f"deploying: {' '.join(argv)}")
     started = time.monotonic()
-    recap: list[str] = []
+    log = PlaybookLog()
     with subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ANSIBLE_DIR
     ) as proc:
         assert proc.stdout is not None
-        in_recap = False
         for line in proc.stdout:
             sys.stderr.write(line)
-            in_recap = in_recap or line.startswith("PLAY RECAP")
-            if in_recap:
-                recap.append(line)
+            log.feed(line, time.monotonic() - started)
     took = time.monotonic() - started
+    timings = lab.state.run_dir / TASK_TIMINGS
+    report = {"seconds": round(took, 1), "tasks": log.durations(took)}
+    timings.write_text(json.dumps(report, indent=1))
     if proc.returncode != 0:
-        raise LabError(f"the playbook failed (exit {proc.returncode}) after {took:.0f}s")
-    return took, "".join(recap)
+        where = log.failure_summary() or "(no task reported a failure; see the output above)"
+        raise LabError(f"the playbook failed (exit {proc.returncode}) after {took:.0f}s {where}")
+    slowest = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in log.slowest(took))
+    say(f"deployed in {took:.0f}s; slowest tasks: {slowest} (all: {timings})")
+    return took, "".join(log.recap)
 
 
 def parse_recap(recap: str) -> dict[str, dict[str, int]]:
