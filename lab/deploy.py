@@ -14,6 +14,7 @@ from pathlib import Path
 from lab.control import Lab
 from lab.errors import LabError
 from lab.playbook_log import PlaybookLog
+from lab.remote import DEPLOY_MASTER, control_path
 from lab.shell import say
 
 ANSIBLE_DIR = Path(__file__).resolve().parents[1] / "ansible"
@@ -21,14 +22,36 @@ PLAYBOOK = ANSIBLE_DIR / "lvs.yml"
 TASK_TIMINGS = "deploy-tasks.json"  # in the lab's run dir
 
 
+# ansible's own ssh multiplexing (ControlPersist=60s, sockets under ~/.ansible/cp named by
+# address) let a master expire while a slow UML node was between tasks; ssh's reconnect made
+# ansible run the copy module a second time, whose source file the first run had already
+# moved: the node failed the task (CI, 2 cores). The deploy's masters therefore live in the
+# lab's own socket directory and persist for longer than a deploy takes.
+DEPLOY_CONTROL_PERSIST = "30m"
+
+
+def deploy_ssh_args(ssh_config: Path) -> str | None:
+    """ansible_ssh_args for the lab's nodes, or None where the lab's ssh_config has no
+    ControlPath (ansible's defaults then apply)."""
+    path = control_path(ssh_config)
+    if path is None:
+        return None
+    return (
+        f"-C -o ControlMaster=auto -o ControlPersist={DEPLOY_CONTROL_PERSIST} "
+        f"-o ControlPath={path.parent}/{DEPLOY_MASTER}"
+    )
+
+
 def render_lab_inventory(lab: Lab) -> str:
     """Connection facts per node; layered after ansible/hosts, so these win."""
+    ssh_args = deploy_ssh_args(lab.state.ssh_config)
     lines = ["[nodes]"]
     for node in lab.nodes:
         lines.append(
             f"{node.name} ansible_host={node.name} ansible_user={lab.state.ssh_user} "
             f"ansible_ssh_common_args='-F {lab.state.ssh_config}' "
-            f"service_nic={lab.state.service_ifname}"
+            + (f"ansible_ssh_args='{ssh_args}' " if ssh_args else "")
+            + f"service_nic={lab.state.service_ifname}"
         )
     return "\n".join(lines) + "\n"
 

@@ -29,6 +29,35 @@ def control_dir(preferred: Path) -> Path:
     return Path("/run/lvs-ha-lab") / digest
 
 
+def control_path(ssh_config: Path) -> Path | None:
+    """The ControlPath an ssh_config sets (the first one), if the file exists and sets one."""
+    if not ssh_config.is_file():
+        return None
+    for line in ssh_config.read_text().splitlines():
+        key, _, value = line.strip().partition(" ")
+        if key.lower() == "controlpath" and value.strip():
+            return Path(value.strip())
+    return None
+
+
+# Multiplexing sockets in a lab's socket directory: the lab's own commands' (ssh_config's
+# ControlPath) and the deploy's (lab.deploy), kept apart for their different lifetimes.
+LAB_MASTER = "cm-%n"
+DEPLOY_MASTER = "cm-a-%n"
+
+
+def close_masters(ssh_config: Path, node: str) -> None:
+    """Make every ssh master to `node` exit (after a kill): the next command opens a fresh
+    connection instead of waiting on a dead one."""
+    path = control_path(ssh_config)
+    if path is None:
+        return
+    for name in (LAB_MASTER, DEPLOY_MASTER):
+        socket = path.parent / name.replace("%n", node)
+        if socket.exists():
+            run(["ssh", "-o", f"ControlPath={socket}", "-O", "exit", node], check=False)
+
+
 def make_lab_key(ssh_dir: Path, lab: str) -> Path:
     """A fresh ed25519 key pair for root on every node of one lab; returns the private key."""
     ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -72,7 +101,7 @@ def render_ssh_config(
         "    BatchMode yes",
         # One multiplexed connection per node: testinfra and the probes run many commands.
         "    ControlMaster auto",
-        f"    ControlPath {sockets}/cm-%n",
+        f"    ControlPath {sockets}/{LAB_MASTER}",
         "    ControlPersist 60",
     ]
     if netns:

@@ -21,7 +21,7 @@ from typing import Any
 from lab.backends import libvirt_xml
 from lab.backends.base import LINK, POWER, Backend
 from lab.errors import LabError
-from lab.remote import control_dir, make_lab_key, netns_argv
+from lab.remote import LAB_MASTER, close_masters, control_dir, make_lab_key, netns_argv
 from lab.shell import run, run_logged, say
 from lab.state import LabState, home
 from lab.topology import Topology
@@ -111,7 +111,7 @@ def render_ssh_config(
             "    ServerAliveCountMax 6",
             # One multiplexed connection per node: tests and probes run many commands.
             "    ControlMaster auto",
-            f"    ControlPath {sockets}/cm-%n",
+            f"    ControlPath {sockets}/{LAB_MASTER}",
             "    ControlPersist 60",
         ]
         if netns:
@@ -312,7 +312,7 @@ class LibvirtBackend(Backend):
         if domain.isActive():
             domain.destroy()
         # The node's ssh master died with it: let the next command open a fresh one.
-        run(["ssh", "-F", str(self.state.ssh_config), "-O", "exit", node], check=False)
+        close_masters(self.state.ssh_config, node)
 
     def start(self, node: str) -> None:
         domain = self._domain(node)

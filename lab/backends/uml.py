@@ -19,7 +19,7 @@ from lab import netns
 from lab.backends.base import LINK, POWER, Backend
 from lab.errors import LabError
 from lab.image import ImageCache, ImageRecipe, uml_kernel_release
-from lab.remote import control_dir, make_lab_key, render_ssh_config
+from lab.remote import close_masters, control_dir, make_lab_key, render_ssh_config
 from lab.shell import run, say
 from lab.state import LabState, home
 from lab.topology import Node, Topology
@@ -254,7 +254,7 @@ class UmlBackend(Backend):
         pid = self._pid(node)
         if pid is not None and self.alive(node):
             kill_groups([pid])
-        run(["ssh", "-F", str(self.state.ssh_config), "-O", "exit", node], check=False)
+        close_masters(self.state.ssh_config, node)
 
     def cut_link(self, node: str) -> None:
         netns.detach(self.state.name, self.state.node_data[node]["service_tap"])

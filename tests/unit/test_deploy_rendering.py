@@ -77,6 +77,19 @@ def test_lab_inventory_adds_how_to_reach_nodes_and_their_service_nic(tmp_path: P
     ]
 
 
+def test_deploy_multiplexes_over_the_labs_socket_dir_with_a_long_persist(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text("Host *\n    User root\n    ControlPath /run/lvs-ha-lab/abc/cm-%n\n")
+    lab = fake_lab(tmp_path)
+    lab.state.ssh_config = config
+    line = render_lab_inventory(lab).splitlines()[1]
+    assert (
+        "ansible_ssh_args='-C -o ControlMaster=auto -o ControlPersist=30m "
+        "-o ControlPath=/run/lvs-ha-lab/abc/cm-a-%n' " in line
+    )
+    assert line.endswith("service_nic=eth1")
+
+
 def test_hacluster_password_is_per_lab_private_and_stable(tmp_path: Path) -> None:
     lab = fake_lab(tmp_path)
     first = hacluster_password(lab)

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.remote import control_dir, make_lab_key, netns_argv, render_ssh_config, ssh_argv
+from lab.remote import (
+    control_dir,
+    control_path,
+    make_lab_key,
+    netns_argv,
+    render_ssh_config,
+    ssh_argv,
+)
 from lab.topology import Topology
 
 TOPO = Topology.from_inventory(Path(__file__).parents[2] / "ansible" / "hosts")
@@ -58,3 +65,12 @@ def test_each_lab_gets_a_fresh_key_pair(tmp_path: Path) -> None:
     # A lab brought up again in the same place replaces the pair instead of failing.
     assert make_lab_key(tmp_path / "ssh", "lvslab-x") == key
     assert key.with_suffix(".pub").read_text() != first
+
+
+def test_control_path_is_read_from_the_labs_ssh_config(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    assert control_path(config) is None  # no file
+    config.write_text("Host *\n    User root\n")
+    assert control_path(config) is None
+    config.write_text("Host *\n    controlpath /run/lvs-ha-lab/abc/cm-%n\n    ControlPath /x/%n\n")
+    assert control_path(config) == Path("/run/lvs-ha-lab/abc/cm-%n")
