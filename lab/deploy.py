@@ -3,12 +3,14 @@ knows (how to reach each node, a per-lab hacluster password), then ansible-playb
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from lab.control import Lab
@@ -20,6 +22,57 @@ from lab.shell import say
 ANSIBLE_DIR = Path(__file__).resolve().parents[1] / "ansible"
 PLAYBOOK = ANSIBLE_DIR / "lvs.yml"
 TASK_TIMINGS = "deploy-tasks.json"  # in the lab's run dir
+# What the playbook's last step writes on every node once the deploy has completed: the
+# profile and corosync layout it deployed. "Deployed" is read from here, never guessed.
+DEPLOYED_RECORD = "/etc/lvs-ha-lab/deployed.json"
+
+PROFILES = ("seed", "hardened")
+COROSYNC_LINKS = ("service", "dual")
+STRATEGIES = ("mitogen", "stock")
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    """What a deploy is asked for: the profile (seed = the article, flaws included;
+    hardened = the fixes), the corosync layout (service = one knet link on the service NIC
+    as in the article; dual = a second link on the management network), and how Ansible
+    runs (mitogen: one Python per node for the whole play; stock: a Python per task)."""
+
+    profile: str = "seed"
+    corosync_links: str = "service"
+    strategy: str = "mitogen"
+
+    def __post_init__(self) -> None:
+        for name, allowed in (
+            ("profile", PROFILES),
+            ("corosync_links", COROSYNC_LINKS),
+            ("strategy", STRATEGIES),
+        ):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise LabError(f"unknown {name} {value!r} (one of: {', '.join(allowed)})")
+
+    def extra_vars(self) -> dict[str, str]:
+        return {"lvs_profile": self.profile, "corosync_links": self.corosync_links}
+
+
+def mitogen_strategy_dir() -> Path | None:
+    """Mitogen's strategy plugins, where the mitogen package is installed."""
+    spec = importlib.util.find_spec("ansible_mitogen")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "plugins" / "strategy"
+
+
+def strategy_env(strategy: str) -> dict[str, str]:
+    """Environment that selects the play's strategy. The play names none itself (a play's
+    `strategy:` overrides ANSIBLE_STRATEGY, which would silently run stock Ansible)."""
+    if strategy == "stock":
+        return {"ANSIBLE_STRATEGY": "linear"}
+    plugins = mitogen_strategy_dir()
+    if plugins is None or not plugins.is_dir():
+        raise LabError("--strategy mitogen needs the mitogen package (pip install mitogen)")
+    return {"ANSIBLE_STRATEGY": "mitogen_linear", "ANSIBLE_STRATEGY_PLUGINS": str(plugins)}
 
 
 # ansible's own ssh multiplexing (ControlPersist=60s, sockets under ~/.ansible/cp named by
@@ -45,13 +98,13 @@ def deploy_ssh_args(ssh_config: Path) -> str | None:
 def render_lab_inventory(lab: Lab) -> str:
     """Connection facts per node; layered after ansible/hosts, so these win."""
     ssh_args = deploy_ssh_args(lab.state.ssh_config)
-    lines = ["[nodes]"]
+    lines = ["[nodes:vars]", f"ping_hosts={lab.topology.client_ip}", "[nodes]"]
     for node in lab.nodes:
         lines.append(
             f"{node.name} ansible_host={node.name} ansible_user={lab.state.ssh_user} "
             f"ansible_ssh_common_args='-F {lab.state.ssh_config}' "
             + (f"ansible_ssh_args='{ssh_args}' " if ssh_args else "")
-            + f"service_nic={lab.state.service_ifname}"
+            + f"service_nic={lab.state.service_ifname} mgmt_ip={node.mgmt_ip}"
         )
     return "\n".join(lines) + "\n"
 
@@ -76,11 +129,20 @@ def corosync_authkey(lab: Lab) -> str:
     return lab_secret(lab, "corosync-authkey", 192)
 
 
-def playbook_argv(inventory: Path, lab_inventory: Path) -> list[str]:
-    return ["ansible-playbook", "-i", str(inventory), "-i", str(lab_inventory), str(PLAYBOOK)]
+def playbook_argv(
+    inventory: Path, lab_inventory: Path, settings: DeploySettings = DeploySettings()
+) -> list[str]:
+    argv = ["ansible-playbook", "-i", str(inventory), "-i", str(lab_inventory)]
+    for key, value in settings.extra_vars().items():
+        argv += ["-e", f"{key}={value}"]
+    return [*argv, str(PLAYBOOK)]
 
 
-def deploy(lab: Lab, inventory: Path = ANSIBLE_DIR / "hosts") -> tuple[float, str]:
+def deploy(
+    lab: Lab,
+    inventory: Path = ANSIBLE_DIR / "hosts",
+    settings: DeploySettings = DeploySettings(),
+) -> tuple[float, str]:
     """Run the playbook with its output streamed; return seconds taken and the recap.
 
     Each task's duration goes to TASK_TIMINGS in the lab's run dir; a failure raises
@@ -88,7 +150,7 @@ def deploy(lab: Lab, inventory: Path = ANSIBLE_DIR / "hosts") -> tuple[float, st
     lab_inventory = lab.state.run_dir / "inventory.ini"
     lab_inventory.write_text(render_lab_inventory(lab))
     ansible = Path(sys.executable).with_name("ansible-playbook")
-    argv = playbook_argv(inventory, lab_inventory)
+    argv = playbook_argv(inventory, lab_inventory, settings)
     if ansible.exists():
         argv[0] = str(ansible)
     env = {
@@ -97,8 +159,9 @@ def deploy(lab: Lab, inventory: Path = ANSIBLE_DIR / "hosts") -> tuple[float, st
         "LVSLAB_HACLUSTER_PASSWORD": hacluster_password(lab),
         "LVSLAB_COROSYNC_AUTHKEY": corosync_authkey(lab),
         "ANSIBLE_FORCE_COLOR": "0",
+        **strategy_env(settings.strategy),
     }
-    say(f"deploying: {' '.join(argv)}")
+    say(f"deploying ({settings.strategy} ansible): {' '.join(argv)}")
     started = time.monotonic()
     log = PlaybookLog()
     with subprocess.Popen(

@@ -26,6 +26,28 @@ from lab.topology import Node, Topology
 
 KERNEL = "linux.uml"
 MEM = "512M"  # corosync gets OOM-killed at 256M
+XSTATE_SHIM_SOURCE = Path(__file__).with_name("uml_xstate.c")
+
+
+def xstate_shim(cache: Path) -> Path:
+    """The compiled LD_PRELOAD shim every UML node runs with (see uml_xstate.c: on hosts
+    with AVX-512 or AMX, Debian's UML dies at its first guest process without it, "ptrace
+    set fp regs failed, errno = 14"). Built once per source version into the cache."""
+    source = XSTATE_SHIM_SOURCE.read_bytes()
+    built = cache / f"uml-xstate-{hashlib.sha256(source).hexdigest()[:16]}.so"
+    if built.exists():
+        return built
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        raise LabError("a C compiler is needed for the UML xstate shim (make setup installs gcc)")
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = built.with_suffix(".tmp")
+    argv = [compiler, "-O2", "-Wall", "-shared", "-fPIC", "-o", str(partial), "-x", "c", "-"]
+    proc = subprocess.run(argv, input=source, capture_output=True)
+    if proc.returncode != 0:
+        raise LabError(f"building the UML xstate shim failed: {proc.stderr.decode()[-300:]}")
+    partial.rename(built)
+    return built
 
 
 def tap_names(index: int) -> tuple[str, str]:
@@ -231,7 +253,7 @@ class UmlBackend(Backend):
         )
         shutil.rmtree(run_dir / "uml" / node, ignore_errors=True)  # stale mconsole socket
         (run_dir / "uml").mkdir(exist_ok=True)
-        env = dict(os.environ)
+        env = dict(os.environ, LD_PRELOAD=str(xstate_shim(home() / "uml-xstate")))
         if Path("/dev/shm").is_dir():
             env["TMPDIR"] = "/dev/shm"  # UML backs guest memory with a file in TMPDIR
         console = (run_dir / f"{node}.console.log").open("ab")
