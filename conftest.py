@@ -46,6 +46,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="where each test's history and verdicts are saved",
     )
     group.addoption(
+        "--fault-window",
+        type=float,
+        default=40.0,
+        help="seconds a failover scenario holds its fault before healing (default %(default)s)",
+    )
+    group.addoption(
+        "--switch-cells",
+        action="store_true",
+        help="let the failover matrix redeploy other profiles/corosync layouts (restored after);"
+        " implied on a lab pytest brought up itself",
+    )
+    group.addoption(
         "--require-lab",
         action="store_true",
         help="fail, instead of skipping, lab tests whose prerequisites are missing",
@@ -154,6 +166,12 @@ VERDICTS = pytest.StashKey[list[tuple[str, Verdict]]]()
 def report_dir(config: pytest.Config, nodeid: str) -> Path:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.replace("::", "__")).strip("_")
     return Path(config.getoption("--reports-dir")) / name
+
+
+@pytest.fixture(scope="session")
+def reports_of(request: pytest.FixtureRequest) -> Callable[[pytest.Item], Path]:
+    """The report folder of a test or of a module (for histories that fixtures record)."""
+    return lambda node: report_dir(request.config, node.nodeid)
 
 
 @pytest.fixture

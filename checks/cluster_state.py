@@ -54,6 +54,8 @@ class ClusterStatus:
     quorate: bool
     # resource id -> list of (node, role) for each active instance
     instances: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # failed actions pacemaker still remembers, as "op_key on node: status"
+    failures: tuple[str, ...] = ()
 
     def nodes_in_role(self, resource: str, role: str) -> list[str]:
         return [node for node, r in self.instances.get(resource, []) if r == role]
@@ -78,4 +80,7 @@ def parse_crm_mon(xml_text: str) -> ClusterStatus:
             instances.setdefault(resource.get("id", ""), []).append(
                 (node.get("name", ""), resource.get("role", ""))
             )
-    return ClusterStatus(tuple(online), tuple(offline), quorate, instances)
+    failures = tuple(
+        f"{f.get('op_key')} on {f.get('node')}: {f.get('status')}" for f in root.iter("failure")
+    )
+    return ClusterStatus(tuple(online), tuple(offline), quorate, instances, failures)

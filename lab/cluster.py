@@ -4,9 +4,11 @@ checks need. Uses crm_* (fast) rather than pcs (~10 s a call on UML nodes)."""
 
 from __future__ import annotations
 
+import json
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from checks.cluster_state import (
@@ -16,8 +18,11 @@ from checks.cluster_state import (
     parse_crm_mon,
     parse_ipvsadm,
 )
+from lab import faults
 from lab.control import Lab
+from lab.deploy import DEPLOYED_RECORD
 from lab.errors import LabError
+from lab.shell import say
 
 T = TypeVar("T")
 AGENT = "ocf:heartbeat:lvs"
@@ -41,9 +46,83 @@ def wait_for(
         time.sleep(interval)
 
 
+SETTLE_DEADLINE = 240  # s; a killed UML node boots in ~15 s and rejoins in ~40 s
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What the last completed deploy put on the nodes (read back, never assumed)."""
+
+    profile: str
+    corosync_links: str
+
+    @property
+    def cell(self) -> str:
+        return f"{self.profile}/{self.corosync_links}"
+
+
 class Cluster:
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
+
+    def deployed(self) -> Deployed | None:
+        """The deploy record every node carries; None if any reachable node has none or
+        they disagree (a deploy that stopped half-way)."""
+        seen = set()
+        for node in self.lab.nodes:
+            if not self.lab.reachable(node.name, timeout=5):
+                continue
+            got = self.lab.ssh(node.name, f"cat {DEPLOYED_RECORD}", check=False)
+            if got.returncode != 0:
+                return None
+            record = json.loads(got.stdout)
+            seen.add(Deployed(record["profile"], record["corosync_links"]))
+        return seen.pop() if len(seen) == 1 else None
+
+    def corosync_timing(self) -> dict[str, float]:
+        """Corosync's token and consensus timeouts as running (ms), e.g. token 3650 for
+        three nodes with the 3000 ms default."""
+        timing = {}
+        node = self.any_node()
+        for key in ("token", "consensus"):
+            out = self.lab.ssh(node, f"corosync-cmapctl -g runtime.config.totem.{key}").stdout
+            timing[key] = float(out.rsplit("=", 1)[1])
+        return timing
+
+    def settled(self) -> str | None:
+        """The director when the cluster is whole and quiet: every node online in one
+        quorate partition, one promoted lvs with ldirectord beside it, no failed actions,
+        every real server in IPVS with a weight above 0 on every port. Else None."""
+        director = self.settled_director()
+        if director is None:
+            return None
+        status = self.status()
+        if status.nodes_offline or not status.quorate or status.failures:
+            return None
+        everyone = {n.name for n in self.lab.nodes}
+        for port in self.lab.topology.ports:
+            try:
+                weights = self.weight_by_node(director, port)
+            except LabError:
+                return None
+            if set(weights) != everyone or min(weights.values()) <= 0:
+                return None
+        return director
+
+    def settle(self, deadline: float = SETTLE_DEADLINE) -> tuple[str, float]:
+        """Heal every fault and wait until the cluster is settled (see settled()); failed
+        actions left by a fault are cleaned up once the nodes are back. Returns the
+        director and the seconds it took."""
+        started = time.monotonic()
+        faults.heal_all(self.lab)
+        self.lab.wait_reachable([n.name for n in self.lab.nodes])
+        if self.status().failures:
+            self.lab.ssh(self.any_node(), "crm_resource --cleanup --quiet", check=False)
+        say("waiting for the cluster to settle (all online, one director, every real weighted)")
+        director, _ = wait_for(
+            "the cluster settles", self.settled, deadline - (time.monotonic() - started), 1.0
+        )
+        return director, time.monotonic() - started
 
     def any_node(self) -> str:
         """A node that answers (the first, unless it is down)."""
@@ -54,6 +133,15 @@ class Cluster:
 
     def status(self) -> ClusterStatus:
         return parse_crm_mon(self.lab.ssh(self.any_node(), "crm_mon -1 --output-as=xml").stdout)
+
+    def views(self) -> dict[str, ClusterStatus]:
+        """Each reachable node's own view of the cluster (partitions disagree)."""
+        seen = {}
+        for node in self.lab.nodes:
+            got = self.lab.ssh(node.name, "crm_mon -1 --output-as=xml", check=False, timeout=30)
+            if got.returncode == 0:
+                seen[node.name] = parse_crm_mon(got.stdout)
+        return seen
 
     def director(self) -> str:
         promoted = self.status().nodes_in_role("lvs", "Promoted")

@@ -114,6 +114,45 @@ class ArpSniffer:
         self.stop()
 
 
+class AvailabilityProber:
+    """A fresh connection to vip:port every `period` s (probes.prober), from start() to
+    stop(), bounded by max_seconds whatever happens to the test that started it."""
+
+    def __init__(
+        self,
+        side: ClientSide,
+        vip: str,
+        port: int,
+        *,
+        period: float = 0.05,
+        timeout: float = 0.25,
+        max_seconds: float = 300,
+    ) -> None:
+        self.side = side
+        self.argv = python_module(
+            "probes.prober", vip, str(port), "--period", str(period),
+            "--timeout", str(timeout), "--seconds", str(max_seconds),
+        )  # fmt: skip
+        self.process: ProbeProcess | None = None
+
+    def start(self) -> AvailabilityProber:
+        self.process = ProbeProcess(self.side, self.argv, "availability prober")
+        return self
+
+    def stop(self) -> list[Record]:
+        """Every attempt made, in the order they finished."""
+        if self.process is None:
+            return []
+        records, self.process = self.process.stop(signal.SIGINT, timeout=30), None
+        return records
+
+    def __enter__(self) -> AvailabilityProber:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 def arp_query(side: ClientSide, ip: str, timeout: float = 2.0) -> list[Record]:
     """Every answer to one broadcast who-has ip."""
     argv = python_module("probes.arp", "query", ip, side.client_ifname, "--timeout", str(timeout))

@@ -1,0 +1,156 @@
+"""Availability over a fault, judged from the prober's attempts (probes.prober).
+
+Definitions (the README's "Outage" section says the same):
+- An attempt is a fresh connection to VIP:port; it succeeds when a node answers.
+- A failure window opens at a failed attempt and closes at the first attempt of a run of
+  `settle` consecutive successes (default 5: 250 ms of answers at 20 Hz). Failures
+  separated by fewer successes belong to one window, so a flapping VIP is one outage.
+- A window's outage is from its first failed attempt to that closing attempt. A window
+  that never closes within the observation is "never recovered", its own outcome.
+- Every window after the fault counts (a director failover can have two: the VIP moving,
+  then lc sending new connections to the dead real server until its health check fires).
+  The scenario's outage is their sum; `answering_after_s` and `recovered_after_s` are
+  measured from the fault to the close of the first and of the last window.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from checks.verdict import Verdict
+
+Record = dict[str, Any]
+SETTLE_SUCCESSES = 5
+
+
+@dataclass(frozen=True)
+class Window:
+    start: float  # t of its first failed attempt
+    end: float | None  # t of the first attempt of the closing run; None: never closed
+    failed: int
+    errors: dict[str, int]
+
+    @property
+    def outage_s(self) -> float | None:
+        return None if self.end is None else round(self.end - self.start, 3)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "outage_s": self.outage_s}
+
+
+def failure_windows(
+    attempts: Sequence[Record], *, after: float = float("-inf"), settle: int = SETTLE_SUCCESSES
+) -> list[Window]:
+    """The failure windows among attempts started at or after `after`, in time order."""
+    if settle < 1:
+        raise ValueError("settle must be at least 1")
+    ordered = sorted((a for a in attempts if a["t"] >= after), key=lambda a: a["t"])
+    windows: list[Window] = []
+    start: float | None = None
+    failed = 0
+    errors: Counter[str] = Counter()
+    run_start: float | None = None
+    run = 0
+    for a in ordered:
+        if not a["ok"]:
+            if start is None:
+                start = a["t"]
+            failed += 1
+            errors[a.get("error") or "?"] += 1
+            run, run_start = 0, None
+            continue
+        if start is None:
+            continue
+        if run == 0:
+            run_start = a["t"]
+        run += 1
+        if run >= settle:
+            windows.append(Window(start, run_start, failed, dict(errors)))
+            start, failed, errors, run, run_start = None, 0, Counter(), 0, None
+    if start is not None:
+        windows.append(Window(start, None, failed, dict(errors)))
+    return windows
+
+
+def answers(attempts: Sequence[Record]) -> dict[str, int]:
+    """How many attempts each node answered."""
+    return dict(Counter(a["node"] for a in attempts if a["ok"]))
+
+
+def availability(
+    attempts: Sequence[Record],
+    *,
+    fault_at: float,
+    bound_s: float,
+    settle: int = SETTLE_SUCCESSES,
+    name: str = "VIP serves again within the bound",
+) -> Verdict:
+    """Valid when every failure window after the fault closed, the last one within bound_s
+    of the fault. Unknown when there is nothing to judge: no attempt before the fault
+    succeeded (the service was not up to begin with) or none was made after it."""
+    before = [a for a in attempts if a["t"] < fault_at]
+    after = [a for a in attempts if a["t"] >= fault_at]
+    windows = failure_windows(attempts, after=fault_at, settle=settle)
+    closed = [w for w in windows if w.end is not None]
+    details: dict[str, Any] = {
+        "attempts": len(attempts),
+        "bound_s": bound_s,
+        "settle_successes": settle,
+        "windows": [w.to_json() for w in windows],
+        "failed_after_fault": sum(w.failed for w in windows),
+        "outage_total_s": round(sum(w.outage_s or 0 for w in closed), 3),
+        "answering_after_s": round(closed[0].end - fault_at, 3) if closed else None,
+        "recovered_after_s": (
+            round(windows[-1].end - fault_at, 3) if windows and windows[-1].end else None
+        ),
+        "answers_before": answers(before),
+        "answers_after": answers(after),
+    }
+    if not any(a["ok"] for a in before):
+        return Verdict.unknown(name, "no answered attempt before the fault", details)
+    if not after:
+        return Verdict.unknown(name, "no attempt after the fault", details)
+    problems = []
+    if windows and windows[-1].end is None:
+        problems.append(
+            f"never recovered: {windows[-1].failed} failed attempts from "
+            f"+{windows[-1].start - fault_at:.2f}s to the end of the observation"
+        )
+    elif windows and windows[-1].end - fault_at > bound_s:
+        problems.append(
+            f"recovered only {windows[-1].end - fault_at:.2f}s after the fault "
+            f"(bound {bound_s:g}s) across {len(windows)} failure window(s)"
+        )
+    return Verdict.judge(name, problems, details)
+
+
+def answering_again(
+    attempts: Sequence[Record],
+    *,
+    fault_at: float,
+    bound_s: float,
+    settle: int = SETTLE_SUCCESSES,
+    name: str = "VIP answers again within the bound",
+) -> Verdict:
+    """Valid when the first failure window after the fault closed within bound_s of the
+    fault (or the fault caused none). Later windows are reported, not judged: availability()
+    judges them all."""
+    verdict = availability(attempts, fault_at=fault_at, bound_s=bound_s, settle=settle, name=name)
+    if verdict.valid is None:
+        return verdict
+    windows = failure_windows(attempts, after=fault_at, settle=settle)
+    problems = []
+    if windows and windows[0].end is None:
+        problems.append(
+            f"never answered again: {windows[0].failed} failed attempts from "
+            f"+{windows[0].start - fault_at:.2f}s to the end of the observation"
+        )
+    elif windows and windows[0].end - fault_at > bound_s:
+        problems.append(
+            f"answered again only {windows[0].end - fault_at:.2f}s after the fault "
+            f"(bound {bound_s:g}s)"
+        )
+    return Verdict.judge(name, problems, verdict.details)

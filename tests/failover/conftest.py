@@ -1,0 +1,32 @@
+"""Fixtures of the failover suites: the deployed cell read back from the cluster, corosync's
+timing as it runs, and a cluster settled before and after every scenario (every fault
+healed, every node back, one director, every real weighted, no failed actions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from lab.cluster import Cluster, Deployed
+from lab.control import Lab
+from lab.errors import LabError
+from lab.shell import say
+
+
+def read_cell(ops: Cluster) -> Deployed:
+    cell = ops.deployed()
+    if cell is None:
+        raise LabError("the nodes carry no complete deploy record: deploy (make deploy) first")
+    return cell
+
+
+@pytest.fixture
+def settled(cluster: Lab, ops: Cluster) -> Iterator[str]:
+    """The director of a settled cluster; the cluster is settled again afterwards, pass or
+    fail, so the next scenario never inherits a fault, a failcount or a missing node."""
+    director, took = ops.settle()
+    say(f"settled in {took:.0f}s, director {director}")
+    yield director
+    _, took = ops.settle()
+    say(f"settled again in {took:.0f}s")

@@ -1,0 +1,89 @@
+"""One failover scenario, run once and judged by several tests (Jepsen's way: one history,
+many checkers): probes start, a baseline is recorded, the fault is applied to a node and
+held for a fixed window, then healed; the prober, the ARP sniffer, the nemesis and the
+nodes' journals all write into one History, saved with the report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from lab.cluster import Cluster
+from lab.control import Lab
+from lab.faults import Fault
+from lab.shell import say
+from probes.client_side import ArpSniffer, AvailabilityProber
+from probes.history import History
+
+BASELINE_S = 3.0  # answered attempts before the fault: the service was up to begin with
+AFTER_HEAL_S = 5.0  # keep probing after the heal: a flap on rejoin is recorded too
+# Journal lines that tell where the failover's time went, by node.
+JOURNAL_MARKS = {
+    "promoting": "promoting:",
+    "membership changed": "A new membership",
+    "link down": "link: host: .* link: 0 is down",
+    "quorum lost": "This node is within the non-primary component",
+    "ping lost": "pingd.*-> 0",
+}
+
+
+@dataclass
+class FaultRun:
+    fault: str
+    node: str
+    director_before: str
+    fault_at: float
+    healed_at: float
+    history: History
+    events: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def attempts(self) -> list[dict[str, Any]]:
+        return self.history.of("prober")
+
+    def attempts_until_heal(self) -> list[dict[str, Any]]:
+        return [a for a in self.attempts if a["t"] < self.healed_at]
+
+
+def hold(seconds: float, what: str) -> None:
+    """Sleep through a fault window, saying every 10 s that it is still held."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        say(f"{what}: {left:.0f}s of the window left")
+        time.sleep(min(10.0, left))
+
+
+def run_fault(
+    lab: Lab, ops: Cluster, history: History, fault: Fault, node: str, *, hold_s: float
+) -> FaultRun:
+    topo = lab.topology
+    bound = BASELINE_S + hold_s + AFTER_HEAL_S + 120  # the probes stop by themselves
+    director = ops.director()
+    prober = AvailabilityProber(lab, str(topo.vip), topo.port, max_seconds=bound)
+    with prober, ArpSniffer(lab, max_seconds=bound) as sniffer:
+        time.sleep(BASELINE_S)
+        applied = history.add("nemesis", **fault.apply(node))
+        try:
+            hold(hold_s, f"{fault.name} on {node}")
+            promoted = {
+                name: {"quorate": view.quorate, "promoted": view.nodes_in_role("lvs", "Promoted")}
+                for name, view in ops.views().items()
+            }
+            history.event("views at the end of the window", views=promoted)
+        finally:
+            healed = history.add("nemesis", **fault.heal(node))
+        time.sleep(AFTER_HEAL_S)
+        history.extend("prober", prober.stop())
+        history.extend("arp-sniffer", sniffer.stop())
+    run = FaultRun(fault.name, node, director, applied["time"], healed["time"], history)
+    run.events["views"] = promoted
+    for what, pattern in JOURNAL_MARKS.items():
+        for n in lab.nodes:
+            if n.name == node and fault.name == "kill":
+                continue  # its journal ends at the kill (and begins again at the boot)
+            at = ops.log_time(n.name, pattern, run.fault_at)
+            if at is not None and at < run.healed_at:
+                history.event(what, t=at, node=n.name)
+                run.events.setdefault(what, {})[n.name] = at
+    return run

@@ -1,0 +1,87 @@
+"""The director's service NIC goes down, each way the backend can cut it, on the cluster as
+deployed (its profile and corosync layout read back from the nodes). The cell decides what
+is expected: the VIP back elsewhere within the cell's bound, or, on seed + dual (the
+article's NIC-down bug), never: a strict xfail whose reason is the mechanism, so the day it
+starts passing the suite says so. docs/nic-down.md explains each cell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from checks.availability import answering_again
+from checks.verdict import Verdict, compose
+from lab.cluster import Cluster
+from lab.control import Lab
+from lab.errors import LabError
+from lab.faults import NIC_MODES, nic_fault
+from probes.history import History
+from tests.failover.conftest import read_cell
+from tests.failover.expectations import director_nic_down
+from tests.failover.scenario import FaultRun, run_fault
+
+pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
+# Past the bound, the window runs on this long: "slow" and "never" must look different.
+PAST_BOUND_S = 5.0
+
+
+def nic_down_on_director(
+    lab: Lab, ops: Cluster, history: History, request: pytest.FixtureRequest, mode: str
+) -> tuple[FaultRun, Verdict]:
+    """The scenario and its verdict, for the deployed cell (shared with the matrix)."""
+    try:
+        fault = nic_fault(lab, mode)
+    except LabError as exc:  # a backend without this capability says so
+        pytest.skip(str(exc))
+    cell = read_cell(ops)
+    timing = ops.corosync_timing()
+    expect = director_nic_down(cell, timing)
+    history.event("cell", profile=cell.profile, corosync_links=cell.corosync_links, **timing)
+    if not expect.recovers:
+        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=expect.why))
+    window = request.config.getoption("--fault-window")
+    if expect.recovers:
+        window = max(window, expect.bound_s + PAST_BOUND_S)
+    run = run_fault(lab, ops, history, fault, ops.director(), hold_s=window)
+    attempts = run.attempts_until_heal()
+    verdict = compose(
+        f"NIC down ({mode}) on the director, {cell.cell}",
+        [
+            answering_again(attempts, fault_at=run.fault_at, bound_s=expect.bound_s),
+            director_at_end(run, expect.recovers),
+        ],
+    )
+    return run, verdict
+
+
+def director_at_end(run: FaultRun, moved: bool) -> Verdict:
+    """At the end of the window, every quorate partition sees one Promoted lvs: another node
+    when the cell recovers, still the cut node when it does not (the bug's signature)."""
+    views = run.events["views"]
+    quorate = {node: v["promoted"] for node, v in views.items() if v["quorate"]}
+    problems = []
+    if not quorate:
+        problems.append("no node is in a quorate partition")
+    for node, promoted in quorate.items():
+        if len(promoted) != 1:
+            problems.append(f"{node} sees promoted {promoted}")
+        elif (promoted[0] != run.node) != moved:
+            problems.append(f"{node} sees {promoted[0]} promoted, cut node {run.node}")
+    details = {"views": views, "cut": run.node, "expected_moved": moved}
+    return Verdict.judge("one director at the end of the window", problems, details)
+
+
+@pytest.mark.parametrize("mode", sorted(NIC_MODES))
+def test_vip_comes_back_when_the_directors_nic_goes_down(
+    cluster: Lab,
+    ops: Cluster,
+    settled: str,
+    history: History,
+    judge: Callable[[Verdict], Verdict],
+    request: pytest.FixtureRequest,
+    mode: str,
+) -> None:
+    _, verdict = nic_down_on_director(cluster, ops, history, request, mode)
+    judge(verdict)
+    assert verdict.valid is True, verdict

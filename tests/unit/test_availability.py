@@ -1,0 +1,95 @@
+"""The availability check on hand-made prober histories."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks.availability import answering_again, availability, failure_windows
+
+FAULT = 100.0
+
+
+def attempts(pattern: str, start: float = 99.0, period: float = 0.05) -> list[dict]:
+    """One attempt per character: '.' answered by node1, 'x' failed (timeout), '2' node2."""
+    out = []
+    for i, c in enumerate(pattern):
+        t = round(start + i * period, 3)
+        if c == "x":
+            out.append({"t": t, "ok": False, "node": None, "error": "timeout"})
+        else:
+            out.append({"t": t, "ok": True, "node": "node2" if c == "2" else "node1"})
+    return out
+
+
+def test_one_window_closes_at_the_first_attempt_of_the_settling_run() -> None:
+    history = attempts("....." + "x" * 10 + "22222")
+    (window,) = failure_windows(history, settle=5)
+    assert window.start == 99.25 and window.end == 99.75 and window.failed == 10
+    assert window.outage_s == 0.5
+    assert window.errors == {"timeout": 10}
+
+
+def test_failures_separated_by_fewer_than_settle_successes_are_one_window() -> None:
+    history = attempts("x2x22x2222")
+    assert [w.failed for w in failure_windows(history, settle=3)] == [3]
+    assert [w.failed for w in failure_windows(history, settle=2)] == [2, 1]
+
+
+def test_a_window_that_never_closes_has_no_end() -> None:
+    (window,) = failure_windows(attempts("...xxx22"), settle=3)
+    assert window.end is None and window.outage_s is None
+
+
+def test_attempts_before_the_fault_are_not_windows() -> None:
+    history = attempts("x....", start=90) + attempts("xx22222", start=FAULT)
+    windows = failure_windows(history, after=FAULT)
+    assert len(windows) == 1 and windows[0].start == FAULT
+
+
+def test_every_window_after_the_fault_counts_and_the_last_decides_the_bound() -> None:
+    # The VIP moves (first window), then lc feeds the dead real (second window, later).
+    history = attempts("....", start=99) + attempts("xxxx22222", start=FAULT)
+    history += attempts("222xx22222", start=FAULT + 20)
+    verdict = availability(history, fault_at=FAULT, bound_s=10)
+    assert verdict.valid is False
+    assert "2 failure window(s)" in verdict.problems[0]
+    assert verdict.details["answering_after_s"] == 0.2
+    assert verdict.details["recovered_after_s"] == 20.25
+    assert verdict.details["failed_after_fault"] == 6
+    assert availability(history, fault_at=FAULT, bound_s=25).valid is True
+
+
+def test_never_recovered_is_its_own_outcome() -> None:
+    history = attempts("....") + attempts("xxxxxxxx", start=FAULT)
+    verdict = availability(history, fault_at=FAULT, bound_s=60)
+    assert verdict.valid is False and verdict.problems[0].startswith("never recovered")
+
+
+def test_no_window_at_all_is_valid_and_says_so() -> None:
+    verdict = availability(attempts("....") + attempts("22222", start=FAULT), fault_at=FAULT,
+                           bound_s=5)
+    assert verdict.valid is True and verdict.details["windows"] == []
+
+
+@pytest.mark.parametrize(
+    ("history", "why"),
+    [
+        ([], "no answered attempt before the fault"),
+        (attempts("xxxx", start=90) + attempts("2222", start=FAULT), "no answered attempt"),
+        (attempts("....", start=90), "no attempt after the fault"),
+    ],
+)
+def test_nothing_to_judge_is_unknown(history: list[dict], why: str) -> None:
+    verdict = availability(history, fault_at=FAULT, bound_s=10)
+    assert verdict.valid is None and why in verdict.problems[0]
+
+
+def test_answering_again_judges_the_first_window_and_reports_the_rest() -> None:
+    history = attempts("....", start=99) + attempts("xxxx22222", start=FAULT)
+    history += attempts("222xx22222", start=FAULT + 20)
+    verdict = answering_again(history, fault_at=FAULT, bound_s=10)
+    assert verdict.valid is True and len(verdict.details["windows"]) == 2
+    assert answering_again(history, fault_at=FAULT, bound_s=0.1).valid is False
+    never = attempts("....", start=99) + attempts("xxxx", start=FAULT)
+    assert "never answered again" in answering_again(never, fault_at=FAULT, bound_s=9).problems[0]
+    assert answering_again([], fault_at=FAULT, bound_s=9).valid is None

@@ -1,0 +1,103 @@
+"""The availability prober against responders on loopback: what it records for answers,
+refusals and silence, that attempts keep their schedule while earlier ones hang, and that
+it stops by itself."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from probes.prober import error_class, node_from_answer
+
+
+def run_prober(port: int, *args: str) -> list[dict]:
+    argv = [sys.executable, "-m", "probes.prober", "127.0.0.1", str(port), *args]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True).stdout
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines[0] == {"ready": True}
+    return lines[1:]
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    yield sock
+    sock.close()
+
+
+def serve(sock: socket.socket, answer: bytes | None) -> None:
+    """Answer every connection with `answer`, or hold it silently when None."""
+    held = []
+
+    def loop() -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            if answer is None:
+                held.append(conn)
+                continue
+            conn.recv(1024)
+            conn.sendall(answer)
+            conn.close()
+
+    threading.Thread(target=loop, daemon=True).start()
+
+
+def test_answered_attempts_carry_the_answering_node(listener: socket.socket) -> None:
+    serve(listener, b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nnode2\n")
+    records = run_prober(listener.getsockname()[1], "--period", "0.02", "--seconds", "0.2")
+    assert len(records) == 11  # t = 0, 0.02 ... 0.2
+    assert all(r["ok"] and r["node"] == "node2" for r in records)
+    assert sorted(r["seq"] for r in records) == list(range(11))
+
+
+def test_attempts_keep_their_schedule_while_earlier_ones_hang(listener: socket.socket) -> None:
+    serve(listener, None)
+    records = run_prober(
+        listener.getsockname()[1], "--period", "0.02", "--timeout", "0.2", "--seconds", "0.3"
+    )
+    # A prober that waited for each attempt would have made 2 in 0.3 s, not 16.
+    assert len(records) == 16
+    assert {(r["ok"], r["error"]) for r in records} == {(False, "timeout")}
+
+
+def test_a_closed_port_is_refused() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    records = run_prober(port, "--period", "0.05", "--max-attempts", "3")
+    assert [(r["ok"], r["error"]) for r in records] == [(False, "refused")] * 3
+
+
+def test_an_answer_that_is_not_the_responders_is_a_failure(listener: socket.socket) -> None:
+    serve(listener, b"HTTP/1.0 503 Service Unavailable\r\n\r\n")
+    records = run_prober(listener.getsockname()[1], "--max-attempts", "2")
+    assert [r["error"] for r in records] == ["bad-answer"] * 2
+
+
+@pytest.mark.parametrize(
+    "args", [["--seconds", "0"], ["--seconds", "99999"], ["--period", "0"], ["--timeout", "0"]]
+)
+def test_unbounded_or_nonsense_settings_are_refused(args: list[str]) -> None:
+    argv = [sys.executable, "-m", "probes.prober", "127.0.0.1", "80", *args]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and "must be" in proc.stderr
+
+
+def test_error_classes_and_answers() -> None:
+    assert error_class(TimeoutError()) == "timeout"
+    assert error_class(ConnectionResetError()) == "reset"
+    assert error_class(RuntimeError()) == "RuntimeError"
+    with pytest.raises(ValueError, match="empty answer"):
+        node_from_answer(b"HTTP/1.0 200 OK\r\n\r\n\n")
