@@ -7,7 +7,8 @@ LVSLAB := $(BIN)/lvslab
 LAB ?= uml
 REPORTS ?= reports
 HOST_PACKAGES := user-mode-linux debootstrap iproute2 e2fsprogs openssh-client \
-	netcat-openbsd procps python3-venv curl libxml2-utils dpkg-dev gcc libc6-dev
+	netcat-openbsd procps python3-venv curl libxml2-utils dpkg-dev gcc libc6-dev \
+	libpcap0.8
 # The libvirt lab's host side. Installed with services held back (policy-rc.d): a libvirtd
 # started by the package would bring libvirt's networks up in the root namespace.
 LIBVIRT_PACKAGES := libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 \

@@ -65,7 +65,12 @@ def sniff(iface: str, seconds: float) -> None:
         started_callback=lambda: print(json.dumps({"ready": True}), flush=True),
     )
     sniffer.start()
-    stop.wait(seconds)
+    deadline = time.monotonic() + seconds
+    # A capture that dies (no libpcap for the filter, the interface gone) ends the probe
+    # with its error instead of leaving the caller waiting for a "ready" that never comes.
+    while not stop.wait(min(0.5, max(0.0, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline or not sniffer.running:
+            break
     # Let frames the kernel has already queued reach us before the capture closes.
     time.sleep(0.2)
     sniffer.stop()
