@@ -81,8 +81,10 @@ $(VENV)/.installed: pyproject.toml
 lab-up: setup $(if $(filter libvirt,$(LAB)),libvirt-setup)
 	$(LVSLAB) up --lab $(LAB)
 
+PROFILE ?= seed
+LINKS ?= service
 deploy: venv
-	$(LVSLAB) deploy
+	$(LVSLAB) deploy --profile $(PROFILE) --corosync-links $(LINKS)
 
 lab-down: venv
 	$(LVSLAB) down

@@ -5,6 +5,7 @@ reason, except under --require-lab (CI, make check), where a missing prerequisit
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -25,6 +26,7 @@ from lab.control import Lab
 from lab.errors import LabError
 from lab.state import DEFAULT_LAB_NAME
 from probes.history import History
+from report import timeline
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,6 +58,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="let the failover matrix redeploy other profiles/corosync layouts (restored after);"
         " implied on a lab pytest brought up itself",
+    )
+    group.addoption(
+        "--matrix-modes",
+        default="drop",
+        help="NIC-down modes the failover matrix runs per cell, comma-separated, or 'all'"
+        " (default %(default)s)",
     )
     group.addoption(
         "--require-lab",
@@ -114,12 +122,33 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     if existing is not None and all(existing.backend.alive(n.name) for n in existing.nodes):
         yield existing
         return
-    made = control.up(INVENTORY, name=name, backend=request.config.getoption("--lab"))
+    with on_terminal(request.config):
+        made = control.up(INVENTORY, name=name, backend=request.config.getoption("--lab"))
     try:
         yield made
     finally:
         if not request.config.getoption("--keep-lab"):
             control.down(name)
+
+
+@contextlib.contextmanager
+def on_terminal(config: pytest.Config) -> Iterator[None]:
+    """Let a long step (a deploy, a boot) write its progress straight to the terminal
+    instead of into pytest's captured output, where nobody sees it for minutes."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is None:
+        yield
+        return
+    with capture.global_and_fixture_disabled():
+        yield
+
+
+@pytest.fixture(scope="session")
+def terminal(
+    request: pytest.FixtureRequest,
+) -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """on_terminal for fixtures and tests: `with terminal(): deploy(...)`."""
+    return lambda: on_terminal(request.config)
 
 
 def cluster_deployed(lab: Lab) -> bool:
@@ -134,7 +163,8 @@ def cluster(lab: Lab, request: pytest.FixtureRequest) -> Lab:
     timings are kept with the reports."""
     if not cluster_deployed(lab):
         try:
-            deploy.deploy(lab)
+            with on_terminal(request.config):
+                deploy.deploy(lab)
         finally:
             timings = lab.state.run_dir / deploy.TASK_TIMINGS
             reports = Path(request.config.getoption("--reports-dir"))
@@ -179,7 +209,7 @@ def history(request: pytest.FixtureRequest) -> Iterator[History]:
     recorded = History()
     yield recorded
     if len(recorded):
-        recorded.save(report_dir(request.config, request.node.nodeid) / "history.jsonl")
+        timeline.save(recorded, report_dir(request.config, request.node.nodeid))
 
 
 @pytest.fixture

@@ -63,6 +63,9 @@ def spread(nodes: Sequence[str | None], expected: Sequence[str], max_skew: int) 
     if per_node and max(per_node) - min(per_node) > max_skew:
         problems.append(f"uneven beyond {max_skew}")
     details = {"per_node": {str(n): c for n, c in counts.items()}, "expected": list(expected)}
+    if not nodes or not expected:
+        why = "no sessions or no nodes to judge"
+        return Verdict.unknown("spread over every node", why, details)
     return Verdict.judge("spread over every node", problems, details)
 
 
@@ -87,6 +90,10 @@ def lc_spread(
     per node before them; each node's count within tolerance of lc's (entries expiring
     during the run shift a few)."""
     counts = Counter(answers)
+    if not answers or not inactive_before:
+        why = "no connections made" if not answers else "no real servers to spread over"
+        details = {"per_node": dict(counts), "inactive_before": inactive_before}
+        return Verdict.unknown("lc spread of short connections", why, details)
     expected = lc_short_connection_counts(inactive_before, len(answers))
     problems = []
     if None in counts:

@@ -48,8 +48,11 @@ class Verdict:
 
 
 def compose(name: str, verdicts: Iterable[Verdict]) -> Verdict:
-    """Invalid if any part is invalid, else unknown if any is unknown, else valid."""
+    """Invalid if any part is invalid, else unknown if any is unknown (or there are no
+    parts: nothing judged is not valid), else valid."""
     parts = list(verdicts)
+    if not parts:
+        return Verdict.unknown(name, "no checks to compose")
     valids = [v.valid for v in parts]
     valid = False if False in valids else None if None in valids else True
     # Parts may share a name (the same check before and after each move): number them.

@@ -40,6 +40,25 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("down", help="remove every process, tap, bridge, namespace and overlay")
     deploy_cmd = sub.add_parser("deploy", help="deploy the cluster onto the lab (ansible/lvs.yml)")
     deploy_cmd.add_argument("--inventory", type=Path, default=DEFAULT_INVENTORY)
+    deploy_cmd.add_argument(
+        "--profile",
+        choices=deploy.PROFILES,
+        default="seed",
+        help="seed: the article, flaws included; hardened: the fixes (default: %(default)s)",
+    )
+    deploy_cmd.add_argument(
+        "--corosync-links",
+        choices=deploy.COROSYNC_LINKS,
+        default="service",
+        help="service: corosync on the service NIC only (the article); dual: plus a link on "
+        "the management network (default: %(default)s)",
+    )
+    deploy_cmd.add_argument(
+        "--strategy",
+        choices=deploy.STRATEGIES,
+        default="mitogen",
+        help="mitogen: one Python per node for the play (fast); stock: Ansible's own",
+    )
     status = sub.add_parser("status", help="table of nodes: pid, addresses, reachable")
     status.add_argument("--json", action="store_true", help="print the lab state file instead")
 
@@ -146,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         lab = Lab.find(args.name)
         if args.command == "deploy":
-            _, recap = deploy.deploy(lab, args.inventory.resolve())
+            settings = deploy.DeploySettings(args.profile, args.corosync_links, args.strategy)
+            _, recap = deploy.deploy(lab, args.inventory.resolve(), settings)
             print(recap, end="")
             return 0
         if args.command == "status":

@@ -6,9 +6,11 @@ their pipes and hand their records back, never judging them."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,10 +48,25 @@ class ProbeProcess:
         self.what = what
         self.proc = side.client_popen(argv)
         self.buffer = bytearray()
+        self.drainer: threading.Thread | None = None
         first = self.read(START_TIMEOUT)
         if first != {"ready": True}:
             self.stop()
             raise RuntimeError(f"{what} did not start: {first}")
+
+    def drain(self) -> None:
+        """From now on, read the probe's output in the background until it exits. A
+        streaming probe (prober, sniffer) writes a record per attempt or frame: left in the
+        pipe, 64 KB of them would block the probe mid-scenario."""
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+
+        def read_all() -> None:
+            while chunk := os.read(fd, 65536):
+                self.buffer += chunk
+
+        self.drainer = threading.Thread(target=read_all, daemon=True)
+        self.drainer.start()
 
     def read(self, timeout: float) -> Record:
         assert self.proc.stdout is not None
@@ -76,11 +93,20 @@ class ProbeProcess:
             self.proc.stdin = None  # so communicate() leaves it alone
         elif signum is not None and self.proc.poll() is None:
             self.proc.send_signal(signum)
-        try:
-            out, _ = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, _ = self.proc.communicate()
+        drainer = self.drainer
+        if drainer is not None:
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            drainer.join(timeout=10)
+            out = b""
+        else:
+            try:
+                out, _ = self.proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                out, _ = self.proc.communicate()
         rest = bytes(self.buffer) + out
         self.buffer.clear()
         return json_lines(rest.decode(errors="replace"))
@@ -99,6 +125,7 @@ class ArpSniffer:
             "probes.arp", "sniff", self.side.client_ifname, "--seconds", str(self.max_seconds)
         )
         self.process = ProbeProcess(self.side, argv, "ARP sniffer")
+        self.process.drain()
         return self
 
     def stop(self) -> list[Record]:
@@ -137,6 +164,7 @@ class AvailabilityProber:
 
     def start(self) -> AvailabilityProber:
         self.process = ProbeProcess(self.side, self.argv, "availability prober")
+        self.process.drain()
         return self
 
     def stop(self) -> list[Record]:

@@ -18,6 +18,7 @@ from lab.cluster import Cluster
 from lab.control import Lab
 from lab.faults import NodeKill
 from probes.history import History
+from report import timeline
 from tests.failover.expectations import director_killed
 from tests.failover.scenario import FaultRun, run_fault
 
@@ -39,7 +40,7 @@ def kill_run(
         run.events["expectation"] = director_killed(timing)
         yield run
     finally:
-        history.save(reports_of(request.node) / "history.jsonl")
+        timeline.save(history, reports_of(request.node))
         ops.settle()
 
 
@@ -77,7 +78,7 @@ def test_new_director_announces_itself(
     promoted = kill_run.events.get("promoting", {})
     if len(promoted) != 1:
         pytest.fail(f"no single new director to judge: promoted {sorted(promoted)}")
-    (new, promoted_at), = promoted.items()
+    ((new, promoted_at),) = promoted.items()
     send_arp = SendArp(int(ops.agent_param("arp_interval")), int(ops.agent_param("arp_count")))
     verdict = judge(
         announcement(

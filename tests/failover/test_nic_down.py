@@ -39,7 +39,8 @@ def nic_down_on_director(
     expect = director_nic_down(cell, timing)
     history.event("cell", profile=cell.profile, corosync_links=cell.corosync_links, **timing)
     if not expect.recovers:
-        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=expect.why))
+        never = pytest.mark.xfail(strict=True, raises=AssertionError, reason=expect.why)
+        request.applymarker(never)
     window = request.config.getoption("--fault-window")
     if expect.recovers:
         window = max(window, expect.bound_s + PAST_BOUND_S)

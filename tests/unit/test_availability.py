@@ -66,8 +66,9 @@ def test_never_recovered_is_its_own_outcome() -> None:
 
 
 def test_no_window_at_all_is_valid_and_says_so() -> None:
-    verdict = availability(attempts("....") + attempts("22222", start=FAULT), fault_at=FAULT,
-                           bound_s=5)
+    verdict = availability(
+        attempts("....") + attempts("22222", start=FAULT), fault_at=FAULT, bound_s=5
+    )
     assert verdict.valid is True and verdict.details["windows"] == []
 
 

@@ -77,3 +77,14 @@ def test_lc_spread_against_leftover_entries() -> None:
     assert verdict.valid is False and "differ from lc's" in verdict.problems[0]
     assert lc_spread([*answers[:-1], None], before, tolerance=2).valid is False
     assert lc_spread([*answers[:-1], "node9"], before, tolerance=2).valid is False
+
+
+def test_nothing_to_judge_is_unknown_never_valid() -> None:
+    from checks.sessions import lc_spread, spread
+    from checks.verdict import compose
+
+    assert compose("nothing", []).valid is None
+    assert lc_spread([], {"node1": 0}, tolerance=1).valid is None
+    assert lc_spread(["node1"], {}, tolerance=1).valid is None
+    assert spread([], [], max_skew=0).valid is None
+    assert spread([], ["node1"], max_skew=0).valid is None

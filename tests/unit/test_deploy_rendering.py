@@ -62,16 +62,19 @@ def fake_lab(tmp_path: Path) -> SimpleNamespace:
     state = SimpleNamespace(
         ssh_user="root", ssh_config=Path("/l/ssh/config"), run_dir=tmp_path, service_ifname="eth1"
     )
-    return SimpleNamespace(nodes=topo.nodes, state=state)
+    return SimpleNamespace(nodes=topo.nodes, topology=topo, state=state)
 
 
 def test_lab_inventory_adds_how_to_reach_nodes_and_their_service_nic(tmp_path: Path) -> None:
     text = render_lab_inventory(fake_lab(tmp_path))
     assert text.splitlines() == [
+        "[nodes:vars]",
+        "ping_hosts=192.168.122.1",
         "[nodes]",
         *(
             f"node{i} ansible_host=node{i} ansible_user=root "
-            "ansible_ssh_common_args='-F /l/ssh/config' service_nic=eth1"
+            f"ansible_ssh_common_args='-F /l/ssh/config' service_nic=eth1 "
+            f"mgmt_ip=192.168.121.11{i}"
             for i in (1, 2, 3)
         ),
     ]
@@ -82,12 +85,12 @@ def test_deploy_multiplexes_over_the_labs_socket_dir_with_a_long_persist(tmp_pat
     config.write_text("Host *\n    User root\n    ControlPath /run/lvs-ha-lab/abc/cm-%n\n")
     lab = fake_lab(tmp_path)
     lab.state.ssh_config = config
-    line = render_lab_inventory(lab).splitlines()[1]
+    line = render_lab_inventory(lab).splitlines()[3]
     assert (
         "ansible_ssh_args='-C -o ControlMaster=auto -o ControlPersist=30m "
         "-o ControlPath=/run/lvs-ha-lab/abc/cm-a-%n' " in line
     )
-    assert line.endswith("service_nic=eth1")
+    assert line.endswith("service_nic=eth1 mgmt_ip=192.168.121.111")
 
 
 def test_hacluster_password_is_per_lab_private_and_stable(tmp_path: Path) -> None:

@@ -101,3 +101,28 @@ def test_error_classes_and_answers() -> None:
     assert error_class(RuntimeError()) == "RuntimeError"
     with pytest.raises(ValueError, match="empty answer"):
         node_from_answer(b"HTTP/1.0 200 OK\r\n\r\n\n")
+
+
+class LoopbackSide:
+    """The client side, on loopback."""
+
+    client_ifname = "lo"
+
+    def client_popen(self, argv: list[str]) -> subprocess.Popen[bytes]:
+        pipe = subprocess.PIPE
+        return subprocess.Popen(argv, stdin=pipe, stdout=pipe, stderr=pipe)
+
+
+def test_the_wrapper_drains_records_past_a_pipes_capacity(listener: socket.socket) -> None:
+    # 1001 records of ~70 bytes: more than a 64 KB pipe holds. Undrained, the prober would
+    # block on its stdout after ~900 and stop probing mid-scenario.
+    from probes.client_side import AvailabilityProber
+
+    serve(listener, b"HTTP/1.0 200 OK\r\n\r\nnode1\n")
+    port = listener.getsockname()[1]
+    prober = AvailabilityProber(LoopbackSide(), "127.0.0.1", port, period=0.005, max_seconds=5)
+    with prober:
+        prober.process.proc.wait(timeout=30)  # it stops by itself after 5 s
+        records = prober.stop()
+    assert len(records) == 1001
+    assert sorted(r["seq"] for r in records) == list(range(1001))

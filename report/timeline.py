@@ -1,0 +1,123 @@
+"""Timeline pictures of a failover scenario, drawn from its saved history: every prober
+attempt on the lane of the node that answered it (failures on their own lane), failure
+windows shaded, the fault and the heal as vertical lines, the nodes' journal events and
+the gratuitous ARPs as ticks. Time is in seconds from the fault.
+
+    python -m report.timeline reports/        # (re)draw every history that holds a fault
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from checks.availability import failure_windows
+from probes.history import History
+
+FAILED = "failed"
+EVENT_COLOURS = {
+    "promoting": "tab:purple",
+    "membership changed": "tab:brown",
+    "link down": "tab:olive",
+    "quorum lost": "tab:gray",
+    "ping lost": "tab:cyan",
+}
+NODE_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:pink", "tab:olive"]
+
+
+def fault_times(history: History) -> tuple[float | None, float | None]:
+    """When the first fault was applied and when it was healed (Unix time)."""
+    applied = [r["t"] for r in history.of("nemesis") if r.get("action") == "apply"]
+    healed = [r["t"] for r in history.of("nemesis") if r.get("action") == "heal"]
+    return (applied[0] if applied else None), (healed[-1] if healed else None)
+
+
+def draw(history: History, path: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fault_at, healed_at = fault_times(history)
+    if fault_at is None:
+        raise ValueError(f"{title}: the history holds no applied fault")
+    attempts = history.of("prober")
+    nodes = sorted({a["node"] for a in attempts if a["ok"]})
+    lanes = [*nodes, FAILED, "GARP"]
+    y = {lane: i for i, lane in enumerate(lanes)}
+    fig, ax = plt.subplots(figsize=(12, 4.2), dpi=110)
+
+    top = len(lanes) - 0.45
+    for i, window in enumerate(failure_windows(attempts, after=fault_at)):
+        end = window.end if window.end is not None else (healed_at or attempts[-1]["t"])
+        ax.axvspan(window.start - fault_at, end - fault_at, color="red", alpha=0.12, lw=0)
+        label = f"{window.outage_s:.2f}s" if window.outage_s is not None else "never recovered"
+        ax.text(window.start - fault_at, top - 0.25 * (i % 3), label, color="darkred", fontsize=8)
+    for i, node in enumerate(nodes):
+        xs = [a["t"] - fault_at for a in attempts if a["ok"] and a["node"] == node]
+        colour = NODE_COLOURS[i % len(NODE_COLOURS)]
+        ax.scatter(xs, [y[node]] * len(xs), s=6, marker="|", color=colour, label=node)
+    failed = [a["t"] - fault_at for a in attempts if not a["ok"]]
+    ax.scatter(failed, [y[FAILED]] * len(failed), s=10, marker="x", color="red", label="failed")
+    garps = [r["t"] - fault_at for r in history.of("arp-sniffer") if r.get("gratuitous")]
+    ax.scatter(garps, [y["GARP"]] * len(garps), s=30, marker="|", color="black")
+
+    ax.axvline(0, color="red", lw=1.5)
+    ax.text(0, -0.9, " fault", color="red", fontsize=9)
+    if healed_at is not None:
+        ax.axvline(healed_at - fault_at, color="green", lw=1.5)
+        ax.text(healed_at - fault_at, -0.9, " healed", color="green", fontsize=9)
+    marks = sorted(
+        (e for e in history.of("event") if e.get("what") in EVENT_COLOURS), key=lambda e: e["t"]
+    )
+    for i, event in enumerate(marks):
+        colour = EVENT_COLOURS[event["what"]]
+        x = event["t"] - fault_at
+        ax.axvline(x, color=colour, lw=1, ls="--")
+        # Labels of events close in time go on different rows, below the window labels.
+        ax.text(x, top - 1.0 - 0.3 * (i % 4), f" {event['what']} ({event.get('node', '')})",
+                color=colour, fontsize=7)  # fmt: skip
+
+    ax.set_yticks(range(len(lanes)), lanes)
+    ax.set_ylim(-1.1, len(lanes) - 0.2)
+    ax.set_xlabel("seconds from the fault")
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def save(history: History, folder: Path) -> list[Path]:
+    """The history as history.jsonl in folder, and its timeline.png when it holds a fault."""
+    written = [history.save(folder / "history.jsonl")]
+    if fault_times(history)[0] is not None and history.of("prober"):
+        written.append(draw(history, folder / "timeline.png", folder.name))
+    return written
+
+
+def redraw(reports: Path) -> list[Path]:
+    """A timeline.png beside every saved history that holds a fault."""
+    drawn = []
+    for saved in sorted(reports.rglob("history.jsonl")):
+        history = History.load(saved)
+        if fault_times(history)[0] is None or not history.of("prober"):
+            continue
+        drawn.append(draw(history, saved.with_name("timeline.png"), saved.parent.name))
+    return drawn
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("reports", type=Path, nargs="?", default=Path("reports"))
+    args = p.parse_args(argv)
+    for path in redraw(args.reports):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The NIC-down bug as a matrix: the director's service NIC cut on the corosync layout where
+the bug lives (dual: a second knet link on the management network), under both profiles.
+seed + dual never recovers (strict xfail, the mechanism as the reason); hardened + dual
+must. Each cell is deployed in place (lvslab deploy --profile P --corosync-links L), and
+the cell the cluster had is deployed again at the end.
+
+Switching cells redeploys the cluster under test, so it runs only when asked:
+--switch-cells (make check, make run and make failover-matrix pass it). Modes per cell:
+--matrix-modes (drop in make check; all of them in the nightly job)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from checks.verdict import Verdict
+from lab import deploy
+from lab.cluster import Cluster, Deployed
+from lab.control import Lab
+from lab.faults import NIC_MODES
+from probes.history import History
+from tests.failover.conftest import read_cell
+from tests.failover.test_nic_down import nic_down_on_director
+
+pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
+CELLS = [Deployed("seed", "dual"), Deployed("hardened", "dual")]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "matrix_mode" in metafunc.fixturenames:
+        wanted = metafunc.config.getoption("--matrix-modes")
+        modes = sorted(NIC_MODES) if wanted == "all" else wanted.split(",")
+        unknown = sorted(set(modes) - set(NIC_MODES))
+        if unknown:
+            raise pytest.UsageError(f"--matrix-modes: unknown {unknown} (of {sorted(NIC_MODES)})")
+        metafunc.parametrize("matrix_mode", modes)
+
+
+def deploy_cell(lab: Lab, ops: Cluster, cell: Deployed, terminal: Callable) -> None:
+    if ops.deployed() == cell:
+        return
+    settings = deploy.DeploySettings(profile=cell.profile, corosync_links=cell.corosync_links)
+    with terminal():
+        deploy.deploy(lab, settings=settings)
+
+
+@pytest.fixture(scope="module")
+def original_cell(
+    cluster: Lab, ops: Cluster, request: pytest.FixtureRequest, terminal: Callable
+) -> Iterator[None]:
+    if not request.config.getoption("--switch-cells"):
+        pytest.skip("the matrix redeploys other cells: pass --switch-cells to allow it")
+    ops.settle()
+    before = read_cell(ops)
+    yield
+    ops.settle()
+    deploy_cell(cluster, ops, before, terminal)
+
+
+@pytest.fixture(scope="module", params=CELLS, ids=[c.cell for c in CELLS])
+def cell(
+    original_cell: None,
+    cluster: Lab,
+    ops: Cluster,
+    request: pytest.FixtureRequest,
+    terminal: Callable,
+) -> Deployed:
+    ops.settle()
+    deploy_cell(cluster, ops, request.param, terminal)
+    got = read_cell(ops)
+    assert got == request.param, f"deployed {got.cell}, asked for {request.param.cell}"
+    return got
+
+
+def test_nic_down_cell(
+    cell: Deployed,
+    cluster: Lab,
+    ops: Cluster,
+    settled: str,
+    history: History,
+    judge: Callable[[Verdict], Verdict],
+    request: pytest.FixtureRequest,
+    matrix_mode: str,
+) -> None:
+    _, verdict = nic_down_on_director(cluster, ops, history, request, matrix_mode)
+    judge(verdict)
+    assert verdict.valid is True, verdict

@@ -1,0 +1,77 @@
+"""The deploy's profile and corosync layout: what corosync.conf each cell gets, how they
+reach ansible-playbook, and how Ansible is told to run (Mitogen or stock)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from lab.deploy import DeploySettings, playbook_argv, strategy_env
+from lab.errors import LabError
+
+TEMPLATES = Path(__file__).parents[2] / "ansible" / "templates"
+
+
+def corosync_conf(profile: str, links: str) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )  # fmt: skip
+    names = ["node1", "node2", "node3"]
+    return env.get_template("corosync.conf.j2").render(
+        cluster_name="lvscluster",
+        lvs_profile=profile,
+        corosync_links=links,
+        corosync_token_ms=1000,
+        groups={"nodes": names},
+        hostvars={
+            n: {"ip": f"192.168.122.{110 + i}", "mgmt_ip": f"192.168.121.{110 + i}"}
+            for i, n in enumerate(names, 1)
+        },
+    )
+
+
+def test_service_layout_has_one_link_on_the_service_network() -> None:
+    conf = corosync_conf("seed", "service")
+    assert "ring0_addr: 192.168.122.111" in conf
+    assert "ring1_addr" not in conf
+    assert "token:" not in conf  # seed keeps corosync's default
+
+
+def test_dual_layout_adds_a_link_on_each_nodes_management_address() -> None:
+    conf = corosync_conf("seed", "dual")
+    rings = [line.split()[-1] for line in conf.splitlines() if "ring1_addr" in line]
+    assert rings == ["192.168.121.111", "192.168.121.112", "192.168.121.113"]
+
+
+def test_hardened_tunes_the_token() -> None:
+    assert "    token: 1000" in corosync_conf("hardened", "service").splitlines()
+
+
+def test_settings_reach_the_playbook_as_extra_vars() -> None:
+    argv = playbook_argv(Path("hosts"), Path("lab.ini"), DeploySettings("hardened", "dual"))
+    assert argv[-1].endswith("lvs.yml")
+    assert argv[5:9] == ["-e", "lvs_profile=hardened", "-e", "corosync_links=dual"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("profile", "paranoid"), ("corosync_links", "triple"), ("strategy", "x")]
+)
+def test_unknown_settings_are_refused_with_the_choices(field: str, value: str) -> None:
+    with pytest.raises(LabError, match=f"unknown {field} '{value}'"):
+        DeploySettings(**{field: value})
+
+
+def test_mitogen_strategy_points_ansible_at_mitogens_plugins() -> None:
+    env = strategy_env("mitogen")
+    assert env["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert (Path(env["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
+    assert strategy_env("stock") == {"ANSIBLE_STRATEGY": "linear"}
+
+
+def test_the_play_names_no_strategy_of_its_own() -> None:
+    # A play's `strategy:` overrides ANSIBLE_STRATEGY: the deploy would silently run stock.
+    play = (TEMPLATES.parent / "lvs.yml").read_text()
+    assert not [line for line in play.splitlines() if line.strip().startswith("strategy:")]
