@@ -17,7 +17,7 @@ LIBVIRT_PACKAGES := libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system
 OCF_LIB := $(HOME)/.cache/lvs-ha-lab/resource-agents
 
 .PHONY: all setup host-packages venv ocf-lib lab-up lab-down deploy status test check run \
-	bench lint clean libvirt-setup box suites-libvirt-tcg
+	bench lint clean libvirt-setup box suites-libvirt-tcg failover-matrix report
 
 all: run
 
@@ -96,17 +96,29 @@ status: venv
 test: venv ocf-lib
 	$(BIN)/pytest tests/unit
 
-# The project's tests, as CI runs them: unit tests, then every lab suite for real.
-# --require-lab turns a missing lab prerequisite into a failure instead of a skip.
+# The project's tests, as CI runs them: unit tests, the lab's own tests, then every
+# validation suite for real, the failover matrix's CI subset included (drop mode on the dual
+# layout under both profiles). --require-lab turns a missing lab prerequisite into a failure.
 check: setup libvirt-setup lint
-	$(BIN)/pytest --require-lab --junitxml=$(REPORTS)/junit.xml
+	$(BIN)/pytest --require-lab --switch-cells --junitxml=$(REPORTS)/junit.xml tests
 
-# The main job: lab up, deploy, suites against it, report; the lab stays up for exploring.
-# libvirt-setup too: pytest --require-lab also runs the libvirt lab tests.
-run: lab-up libvirt-setup deploy
-	$(BIN)/pytest --require-lab --junitxml=$(REPORTS)/junit.xml
+# The main job: lab up, deploy, the validation suites (functional and failover, the
+# NIC-down bug side by side: seed vs hardened on the dual layout), timelines; the lab
+# stays up for exploring.
+run: lab-up deploy
+	$(BIN)/pytest --require-lab --switch-cells --junitxml=$(REPORTS)/junit.xml; rc=$$?; \
+		$(BIN)/python -m report.html $(REPORTS); exit $$rc
 	$(LVSLAB) status
-	@echo "lab is up: lvslab ssh node1 / make status / make lab-down"
+	@echo "lab is up: lvslab ssh node1 / make status / make lab-down; reports in $(REPORTS)/"
+
+# Every NIC-down mode in every cell of the matrix (nightly; ~20 min on 2 cores).
+failover-matrix: setup
+	$(BIN)/pytest --require-lab --switch-cells --matrix-modes=all \
+		--junitxml=$(REPORTS)/failover-matrix.xml tests/failover
+
+# The run's report (index.html, timelines) again from the saved histories and JUnit XML.
+report: venv
+	$(BIN)/python -m report.html $(REPORTS)
 
 bench: setup
 	$(BIN)/python bench/lab_bench.py

@@ -9,7 +9,6 @@ import contextlib
 import importlib.util
 import json
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from lab.errors import LabError
 from lab.state import DEFAULT_LAB_NAME
 from probes.history import History
 from report import timeline
+from report.paths import folder_name
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -194,8 +194,13 @@ VERDICTS = pytest.StashKey[list[tuple[str, Verdict]]]()
 
 
 def report_dir(config: pytest.Config, nodeid: str) -> Path:
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.replace("::", "__")).strip("_")
-    return Path(config.getoption("--reports-dir")) / name
+    return Path(config.getoption("--reports-dir")) / folder_name(nodeid)
+
+
+@pytest.fixture(autouse=True)
+def _nodeid_in_junit(request: pytest.FixtureRequest) -> None:
+    # The run's HTML report (report.html) finds each test's records by its node id.
+    request.node.user_properties.append(("nodeid", request.node.nodeid))
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from lab.state import LabState, home
 from lab.topology import Node, Topology
 
 KERNEL = "linux.uml"
-MEM = "512M"  # corosync gets OOM-killed at 256M
+MEM = "768M"  # corosync was OOM-killed at 256M, and at 512M beside pcs and the deploy
 XSTATE_SHIM_SOURCE = Path(__file__).with_name("uml_xstate.c")
 
 

@@ -4,7 +4,7 @@ healed, every node back, one director, every real weighted, no failed actions)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -30,3 +30,11 @@ def settled(cluster: Lab, ops: Cluster) -> Iterator[str]:
     yield director
     _, took = ops.settle()
     say(f"settled again in {took:.0f}s")
+
+
+@pytest.fixture(autouse=True)
+def progress_on_terminal(terminal: Callable) -> Iterator[None]:
+    """A scenario holds a fault for tens of seconds and waits for the cluster to settle:
+    its progress lines go straight to the terminal, not into captured output."""
+    with terminal():
+        yield

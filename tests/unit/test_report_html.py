@@ -1,0 +1,51 @@
+"""The run's HTML report, built from a reports folder made by hand: outcomes from JUnit XML,
+verdicts and outage figures from each test's folder, the timeline picture linked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from probes.history import History
+from report.html import build, outage_figures
+from report.paths import folder_name
+
+NODEID = "tests/failover/test_nic_down.py::test_vip_comes_back[drop]"
+JUNIT = f"""<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="2">
+<testcase classname="tests.failover.test_nic_down" name="test_vip_comes_back[drop]" time="71.5">
+<properties><property name="nodeid" value="{NODEID}"/></properties></testcase>
+<testcase classname="tests.failover.test_nic_down_matrix" name="test_cell[seed/dual-drop]"
+ time="60.1"><skipped type="pytest.xfail" message="seed + dual: the NIC-down bug"/></testcase>
+</testsuite></testsuites>"""
+
+
+def test_report_lists_outcomes_outages_and_timelines(tmp_path: Path) -> None:
+    (tmp_path / "junit.xml").write_text(JUNIT)
+    folder = tmp_path / folder_name(NODEID)
+    folder.mkdir()
+    verdict = {
+        "name": "NIC down (drop) on the director, seed/service",
+        "valid": True,
+        "problems": [],
+        "details": {"VIP answers again": {"answering_after_s": 11.0, "outage_total_s": 15.1}},
+    }
+    (folder / "verdicts.json").write_text(json.dumps([verdict]))
+    history = History()
+    history.add("nemesis", t=100.0, action="apply", fault="nic-drop", node="node2")
+    for i in range(40):
+        history.add("prober", t=99 + i * 0.1, ok=i % 7 != 0, node="node1", seq=i)
+    history.add("nemesis", t=103.0, action="heal", fault="nic-drop", node="node2")
+    history.save(folder / "history.jsonl")
+
+    page = build(tmp_path).read_text()
+    assert "1 passed, 1 xfailed" in page
+    assert 'src="tests_failover_test_nic_down.py__test_vip_comes_back_drop/timeline.png"' in page
+    assert (folder / "timeline.png").stat().st_size > 10_000
+    assert "<td>11.0</td>" in page and "<td>15.1</td>" in page
+    assert "<script" not in page
+
+
+def test_outage_figures_are_found_in_composed_details() -> None:
+    details = {"a": {"answering_after_s": 1.5}, "b": {"c": {"recovered_after_s": 9}}}
+    assert outage_figures(details) == {"answering_after_s": 1.5, "recovered_after_s": 9}
