@@ -17,20 +17,23 @@ LIBVIRT_PACKAGES := libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system
 OCF_LIB := $(HOME)/.cache/lvs-ha-lab/resource-agents
 
 .PHONY: all setup host-packages venv ocf-lib lab-up lab-down deploy status test check run \
-	bench lint clean libvirt-setup box suites-libvirt-tcg failover-matrix report
+	bench lint clean libvirt-setup box suites-libvirt-tcg failover-matrix \
+	bench-failover report
 
 all: run
 
 setup: host-packages venv ocf-lib
 
-# resource-agents' shell library, unpacked from Debian's package (not installed: it pulls
-# in daemons), so the agent's unit tests run against the real ocf-shellfuncs.
-ocf-lib: $(OCF_LIB)/.unpacked
-$(OCF_LIB)/.unpacked:
+# resource-agents' shell library and pacemaker's CIB schemas, unpacked from Debian's
+# packages (not installed: they pull in daemons), so the agent's unit tests run against the
+# real ocf-shellfuncs and the CIB objects the deploy writes are validated offline.
+OCF_LIB_DEBS := resource-agents pacemaker-common
+ocf-lib: $(OCF_LIB)/.unpacked-2
+$(OCF_LIB)/.unpacked-2:
 	rm -rf $(OCF_LIB) && mkdir -p $(OCF_LIB)
-	cd $(OCF_LIB) && { apt-get download -q resource-agents || \
-		{ apt-get update -q && apt-get download -q resource-agents; }; } && \
-		dpkg-deb -x resource-agents_*.deb root
+	cd $(OCF_LIB) && { apt-get download -q $(OCF_LIB_DEBS) || \
+		{ apt-get update -q && apt-get download -q $(OCF_LIB_DEBS); }; } && \
+		for deb in *.deb; do dpkg-deb -x $$deb root; done
 	touch $@
 
 # Installs only what is missing, so a second run costs nothing and needs no network.
@@ -111,10 +114,13 @@ run: lab-up deploy
 	$(LVSLAB) status
 	@echo "lab is up: lvslab ssh node1 / make status / make lab-down; reports in $(REPORTS)/"
 
-# Every NIC-down mode in every cell of the matrix (nightly; ~20 min on 2 cores).
+# Every NIC-down mode in every cell of the matrix (nightly; ~20 min on 2 cores), then the
+# outage table (printed, and as JSON in reports/failover.json) and the report page.
 failover-matrix: setup
 	$(BIN)/pytest --require-lab --switch-cells --matrix-modes=all \
-		--junitxml=$(REPORTS)/failover-matrix.xml tests/failover
+		--junitxml=$(REPORTS)/junit.xml tests/failover; rc=$$?; \
+		$(BIN)/python -m report.html $(REPORTS); exit $$rc
+bench-failover: failover-matrix
 
 # The run's report (index.html, timelines) again from the saved histories and JUnit XML.
 report: venv

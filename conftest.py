@@ -27,6 +27,7 @@ from lab.state import DEFAULT_LAB_NAME
 from probes.history import History
 from report import timeline
 from report.paths import folder_name
+from tests.prerequisites import require
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -84,6 +85,12 @@ def lab_prerequisite_problem(backend: str) -> str | None:
         if importlib.util.find_spec("libvirt") is None:
             return "needs libvirt-python (make libvirt-setup)"
     return None
+
+
+@pytest.fixture
+def needs(request: pytest.FixtureRequest) -> Callable[[object, str], None]:
+    """`needs(shutil.which("xmllint"), "xmllint (make setup)")` in a test."""
+    return lambda ok, why: require(request.config, ok, why)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

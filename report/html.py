@@ -189,6 +189,8 @@ def collect(reports: Path) -> Run:
     )
     out = reports / "index.html"
     out.write_text(page)
+    # The failover figures as data, for benchmarks and the docs' tables.
+    (reports / "failover.json").write_text(json.dumps(scenarios, indent=1) + "\n")
     return Run(rows, scenarios, out)
 
 

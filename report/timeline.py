@@ -27,10 +27,13 @@ NODE_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:pink", "tab:olive"]
 
 
 def fault_times(history: History) -> tuple[float | None, float | None]:
-    """When the first fault was applied and when it was healed (Unix time)."""
+    """When the first fault was applied and when its heal began (Unix time): the
+    scenario's "heal requested" event, else the heal's own record (written when it ends)."""
     applied = [r["t"] for r in history.of("nemesis") if r.get("action") == "apply"]
-    healed = [r["t"] for r in history.of("nemesis") if r.get("action") == "heal"]
-    return (applied[0] if applied else None), (healed[-1] if healed else None)
+    healed = [e["t"] for e in history.events("heal requested")] or [
+        r["t"] for r in history.of("nemesis") if r.get("action") == "heal"
+    ]
+    return (applied[0] if applied else None), (healed[0] if healed else None)
 
 
 def draw(history: History, path: Path, title: str) -> Path:
@@ -67,7 +70,7 @@ def draw(history: History, path: Path, title: str) -> Path:
     ax.text(0, -0.9, " fault", color="red", fontsize=9)
     if healed_at is not None:
         ax.axvline(healed_at - fault_at, color="green", lw=1.5)
-        ax.text(healed_at - fault_at, -0.9, " healed", color="green", fontsize=9)
+        ax.text(healed_at - fault_at, -0.9, " heal", color="green", fontsize=9)
     marks = sorted(
         (e for e in history.of("event") if e.get("what") in EVENT_COLOURS), key=lambda e: e["t"]
     )

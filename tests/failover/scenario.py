@@ -34,7 +34,7 @@ class FaultRun:
     node: str
     director_before: str
     fault_at: float
-    healed_at: float
+    healed_at: float  # when the heal began
     history: History
     events: dict[str, Any] = field(default_factory=dict)
 
@@ -72,11 +72,13 @@ def run_fault(
             }
             history.event("views at the end of the window", views=promoted)
         finally:
-            healed = history.add("nemesis", **fault.heal(node))
+            # Judged up to here: what the heal brings back is not a recovery.
+            heal_started = history.event("heal requested", node=node)["t"]
+            history.add("nemesis", **fault.heal(node))
         time.sleep(AFTER_HEAL_S)
         history.extend("prober", prober.stop())
         history.extend("arp-sniffer", sniffer.stop())
-    run = FaultRun(fault.name, node, director, applied["time"], healed["time"], history)
+    run = FaultRun(fault.name, node, director, applied["time"], heal_started, history)
     run.events["views"] = promoted
     for what, pattern in JOURNAL_MARKS.items():
         for n in lab.nodes:

@@ -35,20 +35,27 @@ SECOND_OUTAGE = (
 
 @pytest.fixture(scope="module")
 def kill_run(
-    cluster: Lab, ops: Cluster, request: pytest.FixtureRequest, reports_of: Callable
+    cluster: Lab,
+    ops: Cluster,
+    request: pytest.FixtureRequest,
+    reports_of: Callable,
+    terminal: Callable,
 ) -> Iterator[FaultRun]:
-    director, _ = ops.settle()
+    with terminal():
+        director, _ = ops.settle()
     history = History()
     try:
         timing = ops.corosync_timing()
         history.event("corosync timing", **timing)
         window = request.config.getoption("--fault-window")
-        run = run_fault(cluster, ops, history, NodeKill(cluster), director, hold_s=window)
+        with terminal():
+            run = run_fault(cluster, ops, history, NodeKill(cluster), director, hold_s=window)
         run.events["expectation"] = director_killed(timing)
         yield run
     finally:
         timeline.save(history, reports_of(request.node))
-        ops.settle()
+        with terminal():
+            ops.settle()
 
 
 def test_vip_answers_again_from_another_node(

@@ -1,7 +1,8 @@
 """The NIC-down bug as a matrix: the director's service NIC cut on the corosync layout where
 the bug lives (dual: a second knet link on the management network), under both profiles.
 seed + dual never recovers (strict xfail, the mechanism as the reason); hardened + dual
-must. Each cell is deployed in place (lvslab deploy --profile P --corosync-links L), and
+must; and on hardened a director kill leaves a single outage (no second window when the new
+director's ldirectord starts). Each cell is deployed in place (lvslab deploy --profile P --corosync-links L), and
 the cell the cluster had is deployed again at the end.
 
 Switching cells redeploys the cluster under test, so it runs only when asked:
@@ -14,17 +15,22 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from checks.verdict import Verdict
+from checks.availability import availability
+from checks.verdict import Verdict, compose
 from lab import deploy
 from lab.cluster import Cluster, Deployed
 from lab.control import Lab
-from lab.faults import NIC_MODES
+from lab.faults import NIC_MODES, NodeKill
 from probes.history import History
 from tests.failover.conftest import read_cell
+from tests.failover.expectations import director_killed
+from tests.failover.scenario import run_fault
 from tests.failover.test_nic_down import nic_down_on_director
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
 CELLS = [Deployed("seed", "dual"), Deployed("hardened", "dual")]
+# Long enough to see seed's second outage (~24 s after the kill) had it not been closed.
+KILL_WINDOW_S = 35.0
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -85,4 +91,31 @@ def test_nic_down_cell(
 ) -> None:
     _, verdict = nic_down_on_director(cluster, ops, history, request, matrix_mode)
     judge(verdict)
+    assert verdict.valid is True, verdict
+
+
+def test_director_kill_cell(
+    cell: Deployed,
+    cluster: Lab,
+    ops: Cluster,
+    settled: str,
+    history: History,
+    judge: Callable[[Verdict], Verdict],
+) -> None:
+    """hardened: a director kill without a second outage (the IPVS seed), within the
+    tuned token's bound. seed's kill is tests/failover/test_director_kill.py's, on the
+    deployed cell."""
+    if cell.profile == "seed":
+        pytest.skip("seed's director kill is judged in test_director_kill.py")
+    timing = ops.corosync_timing()
+    expect = director_killed(timing)
+    history.event("cell", profile=cell.profile, corosync_links=cell.corosync_links, **timing)
+    run = run_fault(cluster, ops, history, NodeKill(cluster), settled, hold_s=KILL_WINDOW_S)
+    attempts = run.attempts_until_heal()
+    verdict = judge(
+        compose(
+            f"director killed, {cell.cell}: one outage, within the bound",
+            [availability(attempts, fault_at=run.fault_at, bound_s=expect.bound_s)],
+        )
+    )
     assert verdict.valid is True, verdict

@@ -10,6 +10,7 @@ import pytest
 
 from lab import control
 from lab.control import Lab
+from tests.prerequisites import require
 
 INSTANCE = "lvslab-selftest"
 INVENTORY = Path(__file__).parents[2] / "ansible" / "hosts"
@@ -17,8 +18,8 @@ INVENTORY = Path(__file__).parents[2] / "ansible" / "hosts"
 
 @pytest.fixture(scope="session")
 def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
-    if request.config.getoption("--lab") != "uml":
-        pytest.skip("these tests drive the UML backend directly")
+    uml = request.config.getoption("--lab") == "uml"
+    require(request.config, uml, "these tests drive the UML backend directly (--lab=uml)")
     control.down(INSTANCE)  # leftovers of an interrupted run
     lab = control.up(INVENTORY, name=INSTANCE, backend="uml")
     yield lab

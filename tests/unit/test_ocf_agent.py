@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,13 @@ DTD = RA_ROOT / "root/usr/share/resource-agents/ra-api-1.dtd"
 
 OCF_SUCCESS, OCF_ERR_CONFIGURED, OCF_ERR_UNIMPLEMENTED = 0, 6, 3
 
-if not (OCF_ROOT / "lib/heartbeat/ocf-shellfuncs").exists():
-    pytest.skip("resource-agents not unpacked (make setup)", allow_module_level=True)
+
+@pytest.fixture(autouse=True)
+def _shellfuncs(needs: Callable[[object, str], None]) -> None:
+    needs(
+        (OCF_ROOT / "lib/heartbeat/ocf-shellfuncs").exists(),
+        "resource-agents not unpacked (make setup)",
+    )
 
 
 def agent(action: str, **params: str) -> subprocess.CompletedProcess[str]:
@@ -31,9 +37,10 @@ def agent(action: str, **params: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["sh", str(AGENT), action], env=env, capture_output=True, text=True)
 
 
-def test_meta_data_is_valid_against_the_ra_api_dtd(tmp_path: Path) -> None:
-    if shutil.which("xmllint") is None:
-        pytest.skip("xmllint not installed (libxml2-utils; make setup)")
+def test_meta_data_is_valid_against_the_ra_api_dtd(
+    tmp_path: Path, needs: Callable[[object, str], None]
+) -> None:
+    needs(shutil.which("xmllint"), "xmllint not installed (libxml2-utils; make setup)")
     proc = agent("meta-data")
     assert proc.returncode == OCF_SUCCESS
     (tmp_path / "md.xml").write_text(proc.stdout)

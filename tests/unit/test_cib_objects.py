@@ -1,0 +1,72 @@
+"""The CIB objects the deploy writes with cibadmin (ansible/templates/cib/), rendered and
+validated against pacemaker's own schema (pacemaker-common's RelaxNG, unpacked by make
+setup), so a typo is caught here and not by a cluster that refuses the object."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import jinja2
+
+from tests.unit.test_ocf_agent import RA_ROOT
+
+CIB_TEMPLATES = Path(__file__).parents[2] / "ansible" / "templates" / "cib"
+SCHEMA = RA_ROOT / "root/usr/share/pacemaker/pacemaker-3.9.rng"
+RESOURCES = ["lvs-clone", "ldirectord", "ping-clone"]
+CONSTRAINTS = ["ldirectord-with-director", "ldirectord-after-promote", "lvs-needs-service-net"]
+
+
+def render(name: str) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(CIB_TEMPLATES), undefined=jinja2.StrictUndefined
+    )
+    return env.get_template(f"{name}.xml.j2").render(
+        lvs_nic="eth0", vip="192.168.122.100", lvs_monitor_mode="full",
+        ping_hosts="192.168.122.1",
+    )  # fmt: skip
+
+
+def cib_with_every_object() -> str:
+    resources = "".join(render(n) for n in RESOURCES)
+    constraints = "".join(render(n) for n in CONSTRAINTS)
+    return (
+        '<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">'
+        "<configuration><crm_config/><nodes/>"
+        f"<resources>{resources}</resources><constraints>{constraints}</constraints>"
+        "</configuration><status/></cib>"
+    )
+
+
+def test_every_template_is_used_by_the_test() -> None:
+    found = sorted(p.name.removesuffix(".xml.j2") for p in CIB_TEMPLATES.glob("*.xml.j2"))
+    assert found == sorted(RESOURCES + CONSTRAINTS)
+
+
+def test_objects_carry_what_the_playbook_looks_them_up_by() -> None:
+    cib = ET.fromstring(cib_with_every_object())
+    ids = [e.get("id") for e in cib.iter() if e.get("id")]
+    assert len(ids) == len(set(ids)), "ids must be unique in a CIB"
+    lvs = cib.find(".//primitive[@id='lvs']")
+    assert lvs is not None and lvs.get("type") == "lvs"
+    params = {n.get("name"): n.get("value") for n in lvs.iter("nvpair")}
+    assert params == {"nic": "eth0", "vip": "192.168.122.100", "monitor_mode": "full"}
+    rule = cib.find(".//rsc_location[@id='lvs-needs-service-net']/rule")
+    assert rule is not None and rule.get("role") == "Promoted"
+    assert rule.get("score") == "-INFINITY" and rule.get("boolean-op") == "or"
+
+
+def test_the_cib_validates_against_pacemakers_schema(
+    tmp_path: Path, needs: Callable[[object, str], None]
+) -> None:
+    needs(SCHEMA.exists() and shutil.which("xmllint"), f"needs {SCHEMA} and xmllint (make setup)")
+    document = tmp_path / "cib.xml"
+    document.write_text(cib_with_every_object())
+    lint = subprocess.run(
+        ["xmllint", "--noout", "--relaxng", str(SCHEMA), str(document)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert lint.returncode == 0, lint.stderr
