@@ -131,10 +131,12 @@ def up(
     backend: str = "uml",
     mgmt_network: str | None = None,
 ) -> Lab:
+    cls = backend_class(backend)
+    if os.geteuid() != 0:  # before Ansible reads its configuration (it may fail on HOME)
+        raise LabError(f"lvslab up needs root (the {backend} lab makes namespaces and taps)")
     topology = Topology.from_inventory(
         inventory, **({"mgmt_network": mgmt_network} if mgmt_network else {})
     )
-    cls = backend_class(backend)
     run_dir = lab_dir(name)
     if (run_dir / "state.json").exists():
         existing = Lab.find(name)

@@ -149,11 +149,16 @@ def read_inventory(path: str | Path) -> tuple[dict[str, dict[str, str]], dict[st
     path = Path(path)
     if not path.exists():
         raise LabError(f"inventory not found: {path}")
-    # Imported here: ansible is slow to import and most of the lab does not need it.
-    from ansible.inventory.manager import InventoryManager
-    from ansible.parsing.dataloader import DataLoader
+    # Imported here: ansible is slow to import and most of the lab does not need it. Its
+    # configuration is read at import time and fails where it cannot make ~/.ansible/tmp
+    # (a HOME that is not writable): one line, not a traceback.
+    try:
+        from ansible.inventory.manager import InventoryManager
+        from ansible.parsing.dataloader import DataLoader
 
-    inventory = InventoryManager(loader=DataLoader(), sources=[str(path)])
+        inventory = InventoryManager(loader=DataLoader(), sources=[str(path)])
+    except Exception as exc:
+        raise LabError(f"reading the inventory {path} with Ansible: {exc}") from None
     group = inventory.groups.get(NODE_GROUP)
     if group is None:
         raise LabError(f"inventory {path} has no group [{NODE_GROUP}]")

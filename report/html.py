@@ -49,7 +49,7 @@ the fault closed; recovered = the last one closed; total = the sum of all window
 <td class="{{ s.outcome }}">{{ s.outcome }}</td>
 {% for k in outage_keys %}<td>{{ s.outage.get(k, "") }}</td>{% endfor %}</tr>{% endfor %}
 </table>
-{% for s in scenarios if s.picture %}<h3 id="{{ s.anchor }}">{{ s.name }}</h3>
+{% for s in scenarios if s.first_of_picture %}<h3 id="{{ s.anchor }}">{{ s.name }}</h3>
 <p><img src="{{ s.picture }}" alt="timeline of {{ s.name }}"></p>{% endfor %}
 {% endif %}
 <h2>Tests</h2>
@@ -165,12 +165,22 @@ def collect(reports: Path) -> Run:
             row.verdicts.append({"name": v["name"], "word": word, "problems": v["problems"]})
             outage = outage_figures(v["details"])
             if outage:
-                picture = folder / "timeline.png"
+                # A scenario run once by a module fixture is drawn in the module's folder.
+                module = reports / folder_name(row.nodeid.split("::", 1)[0])
+                picture = next(
+                    (p for p in (folder / "timeline.png", module / "timeline.png") if p.exists()),
+                    folder / "timeline.png",
+                )
                 scenarios.append({
                     "name": row.name.split("::", 1)[1], "anchor": folder.name,
                     "outcome": row.outcome, "outage": outage,
                     "picture": str(picture.relative_to(reports)) if picture.exists() else "",
                 })  # fmt: skip
+    drawn: set[str] = set()
+    for scenario in scenarios:  # one scenario judged by several tests: its picture once
+        picture = scenario["picture"]
+        scenario["first_of_picture"] = bool(picture) and picture not in drawn
+        drawn.add(picture)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.outcome] = counts.get(row.outcome, 0) + 1

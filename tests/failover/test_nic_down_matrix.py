@@ -2,8 +2,8 @@
 the bug lives (dual: a second knet link on the management network), under both profiles.
 seed + dual never recovers (strict xfail, the mechanism as the reason); hardened + dual
 must; and on hardened a director kill leaves a single outage (no second window when the new
-director's ldirectord starts). Each cell is deployed in place (lvslab deploy --profile P --corosync-links L), and
-the cell the cluster had is deployed again at the end.
+director's ldirectord starts). Each cell is deployed in place (lvslab deploy --profile P
+--corosync-links L), and the cell the cluster had is deployed again at the end.
 
 Switching cells redeploys the cluster under test, so it runs only when asked:
 --switch-cells (make check, make run and make failover-matrix pass it). Modes per cell:

@@ -30,9 +30,9 @@ def test_one_window_closes_at_the_first_attempt_of_the_settling_run() -> None:
 
 
 def test_failures_separated_by_fewer_than_settle_successes_are_one_window() -> None:
-    history = attempts("x2x22x2222")
-    assert [w.failed for w in failure_windows(history, settle=3)] == [3]
-    assert [w.failed for w in failure_windows(history, settle=2)] == [2, 1]
+    history = attempts("x2xx22xx2222")
+    assert [w.failed for w in failure_windows(history, settle=3)] == [5]
+    assert [w.failed for w in failure_windows(history, settle=2)] == [3, 2]
 
 
 def test_a_window_that_never_closes_has_no_end() -> None:
@@ -94,3 +94,17 @@ def test_answering_again_judges_the_first_window_and_reports_the_rest() -> None:
     never = attempts("....", start=99) + attempts("xxxx", start=FAULT)
     assert "never answered again" in answering_again(never, fault_at=FAULT, bound_s=9).problems[0]
     assert answering_again([], fault_at=FAULT, bound_s=9).valid is None
+
+
+def test_a_lone_timeout_between_answers_is_slow_not_an_outage() -> None:
+    history = attempts("....") + attempts("222x2222", start=FAULT)
+    assert failure_windows(history, after=FAULT) == []
+    verdict = availability(history, fault_at=FAULT, bound_s=5)
+    assert verdict.valid is True and verdict.details["slow_attempts"] == 1
+
+
+def test_two_timeouts_in_a_row_or_a_refusal_are_an_outage() -> None:
+    assert len(failure_windows(attempts("22xx22222"), settle=5)) == 1
+    refused = attempts("22x22222")
+    refused[2]["error"] = "refused"
+    assert len(failure_windows(refused, settle=5)) == 1

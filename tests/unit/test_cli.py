@@ -39,6 +39,21 @@ def test_commands_on_a_lab_that_is_not_up(argv, capsys: pytest.CaptureFixture[st
     assert len(err) == 1 and err[0].startswith("lvslab: error:") and "is the lab up" in err[0]
 
 
-def test_up_with_a_missing_inventory(capsys: pytest.CaptureFixture[str]) -> None:
+def test_up_with_a_missing_inventory(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("os.geteuid", lambda: 0)
     assert main(["up", "--inventory", "/nonexistent/hosts"]) == 1
     assert "inventory not found" in capsys.readouterr().err
+
+
+def test_up_as_a_user_says_root_before_ansible_reads_its_config(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    # Ansible's configuration is read when ansible is first imported and fails on a HOME
+    # that is not writable: the root check must come first.
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    monkeypatch.setenv("HOME", str(tmp_path / "not-there"))
+    assert main(["up"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["lvslab: error: lvslab up needs root (the uml lab makes namespaces and taps)"]
