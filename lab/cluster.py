@@ -138,7 +138,10 @@ class Cluster:
         """Each reachable node's own view of the cluster (partitions disagree)."""
         seen = {}
         for node in self.lab.nodes:
-            got = self.lab.ssh(node.name, "crm_mon -1 --output-as=xml", check=False, timeout=30)
+            try:
+                got = self.lab.ssh(node.name, "crm_mon -1 --output-as=xml", check=False, timeout=30)
+            except LabError:  # a dead or unreachable node has no view
+                continue
             if got.returncode == 0:
                 seen[node.name] = parse_crm_mon(got.stdout)
         return seen

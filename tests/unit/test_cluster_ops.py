@@ -92,3 +92,52 @@ def test_wait_for_returns_the_value_or_raises_after_the_deadline() -> None:
     assert value == "done" and took >= 0
     with pytest.raises(LabError, match=r"never: not within 0\.05s"):
         wait_for("never", lambda: None, deadline=0.05, interval=0.01)
+
+
+def whole_cluster(failures: str = "", node3_online: str = "true") -> str:
+    """crm_mon XML: three nodes, node2 the director with ldirectord."""
+    return f"""<pacemaker-result><summary>
+<current_dc present="true" name="node2" with_quorum="true"/></summary><nodes>
+<node name="node1" online="true" type="member"/><node name="node2" online="true" type="member"/>
+<node name="node3" online="{node3_online}" type="member"/></nodes><resources>
+<resource id="lvs" role="Promoted" active="true"><node name="node2"/></resource>
+<resource id="ldirectord" role="Started" active="true"><node name="node2"/></resource>
+</resources>{failures}</pacemaker-result>"""
+
+
+ALL_WEIGHTED = IPVSADM.replace("Route   0", "Route   1")
+
+
+@pytest.mark.parametrize(
+    ("crm_mon", "ipvsadm", "settled"),
+    [
+        (whole_cluster(), ALL_WEIGHTED, "node2"),
+        (whole_cluster(), IPVSADM, None),  # node2's real at weight 0 on port 80
+        (whole_cluster(node3_online="false"), ALL_WEIGHTED, None),
+        (
+            whole_cluster('<failures><failure op_key="lvs_monitor_10000" node="node1" '
+                          'status="error"/></failures>'),
+            ALL_WEIGHTED,
+            None,
+        ),
+    ],
+)  # fmt: skip
+def test_settled_needs_every_node_one_director_no_failures_every_real_weighted(
+    crm_mon: str, ipvsadm: str, settled: str | None
+) -> None:
+    lab = FakeLab(
+        {
+            "crm_resource --wait": (0, ""),
+            "crm_mon -1 --output-as=xml": (0, crm_mon),
+            "ipvsadm -Ln": (0, ipvsadm),
+        }
+    )
+    assert Cluster(lab).settled() == settled  # type: ignore[arg-type]
+
+
+def test_deployed_is_read_back_and_none_when_nodes_disagree_or_lack_it() -> None:
+    record = '{"profile": "hardened", "corosync_links": "dual"}'
+    ops = Cluster(FakeLab({"cat /etc/lvs-ha-lab/deployed.json": (0, record)}))  # type: ignore[arg-type]
+    assert ops.deployed() is not None and ops.deployed().cell == "hardened/dual"
+    missing = Cluster(FakeLab({"cat /etc/lvs-ha-lab/deployed.json": (1, "")}))  # type: ignore[arg-type]
+    assert missing.deployed() is None
