@@ -174,3 +174,21 @@ def answering_again(
             f"(bound {bound_s:g}s)"
         )
     return Verdict.judge(name, problems, verdict.details)
+
+
+def balanced_again(
+    attempts: Sequence[Record], *, fault_at: float, nodes: Sequence[str], span_s: float = 2.0
+) -> float | None:
+    """Seconds from the fault until new connections spread over every node in `nodes`
+    again: the first answer after the fault at which each of them has answered within
+    the last span_s seconds. None if that never happened in the observation.
+
+    A measure for the report (how long the new director served alone), not a verdict:
+    lc may rightly prefer one node for a while when others carry leftover connections."""
+    want = set(nodes)
+    last: dict[str, float] = {}
+    for a in sorted((a for a in attempts if a["ok"] and a["t"] >= fault_at), key=lambda a: a["t"]):
+        last[a["node"]] = a["t"]
+        if want and all(a["t"] - last.get(n, float("-inf")) <= span_s for n in want):
+            return round(a["t"] - fault_at, 3)
+    return None

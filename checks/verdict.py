@@ -25,6 +25,10 @@ class Verdict:
     def unknown(cls, name: str, why: str, details: dict[str, Any] | None = None) -> Verdict:
         return cls(name, None, details or {}, (why,))
 
+    def with_details(self, **more: Any) -> Verdict:
+        """The same verdict with measures added to its details (they judge nothing)."""
+        return Verdict(self.name, self.valid, {**self.details, **more}, self.problems)
+
     @property
     def word(self) -> str:
         return {True: "valid", False: "INVALID", None: "UNKNOWN"}[self.valid]

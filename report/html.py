@@ -20,7 +20,13 @@ import jinja2
 from report import timeline
 from report.paths import folder_name
 
-OUTAGE_KEYS = ("answering_after_s", "recovered_after_s", "outage_total_s", "failed_after_fault")
+OUTAGE_KEYS = (
+    "answering_after_s",
+    "recovered_after_s",
+    "balanced_again_s",
+    "outage_total_s",
+    "failed_after_fault",
+)
 
 PAGE = jinja2.Template(
     """<!doctype html>
@@ -42,9 +48,10 @@ code { font-size: 12px; }
 </table>{% endif %}
 {% if scenarios %}<h2>Failover scenarios</h2>
 <p>Outage definitions: README, "Failover". Answering again = the first failure window after
-the fault closed; recovered = the last one closed; total = the sum of all windows.</p>
+the fault closed; recovered = the last one closed; balanced again = every live node answered
+within 2 s; total = the sum of all windows.</p>
 <table><tr><th>scenario</th><th>outcome</th><th>answering again (s)</th><th>recovered (s)</th>
-<th>outage total (s)</th><th>failed attempts</th></tr>
+<th>balanced again (s)</th><th>outage total (s)</th><th>failed attempts</th></tr>
 {% for s in scenarios %}<tr><td><a href="#{{ s.anchor }}">{{ s.name }}</a></td>
 <td class="{{ s.outcome }}">{{ s.outcome }}</td>
 {% for k in outage_keys %}<td>{{ s.outage.get(k, "") }}</td>{% endfor %}</tr>{% endfor %}

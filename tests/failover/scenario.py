@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.availability import balanced_again
 from lab.cluster import Cluster
 from lab.control import Lab
 from lab.faults import Fault
@@ -44,6 +45,11 @@ class FaultRun:
 
     def attempts_until_heal(self) -> list[dict[str, Any]]:
         return [a for a in self.attempts if a["t"] < self.healed_at]
+
+    def balanced_again_s(self, lab: Lab) -> float | None:
+        """When connections spread over every node but the faulted one again."""
+        live = [n.name for n in lab.nodes if n.name != self.node]
+        return balanced_again(self.attempts_until_heal(), fault_at=self.fault_at, nodes=live)
 
 
 def hold(seconds: float, what: str) -> None:

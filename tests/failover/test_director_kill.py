@@ -59,7 +59,7 @@ def kill_run(
 
 
 def test_vip_answers_again_from_another_node(
-    kill_run: FaultRun, judge: Callable[[Verdict], Verdict]
+    kill_run: FaultRun, ops: Cluster, judge: Callable[[Verdict], Verdict]
 ) -> None:
     expect = kill_run.events["expectation"]
     promoted = sorted(kill_run.events.get("promoting", {}))
@@ -69,7 +69,9 @@ def test_vip_answers_again_from_another_node(
         compose(
             "director killed: VIP back elsewhere",
             [
-                answering_again(attempts, fault_at=kill_run.fault_at, bound_s=expect.bound_s),
+                answering_again(
+                    attempts, fault_at=kill_run.fault_at, bound_s=expect.bound_s
+                ).with_details(balanced_again_s=kill_run.balanced_again_s(ops.lab)),
                 Verdict.judge(
                     "another node promoted",
                     [] if len(promoted) == 1 else [f"promoted while dead: {promoted or 'none'}"],

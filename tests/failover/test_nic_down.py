@@ -49,7 +49,9 @@ def nic_down_on_director(
     verdict = compose(
         f"NIC down ({mode}) on the director, {cell.cell}",
         [
-            answering_again(attempts, fault_at=run.fault_at, bound_s=expect.bound_s),
+            answering_again(attempts, fault_at=run.fault_at, bound_s=expect.bound_s).with_details(
+                balanced_again_s=run.balanced_again_s(lab)
+            ),
             director_at_end(run, expect.recovers),
         ],
     )

@@ -115,7 +115,11 @@ def test_director_kill_cell(
     verdict = judge(
         compose(
             f"director killed, {cell.cell}: one outage, within the bound",
-            [availability(attempts, fault_at=run.fault_at, bound_s=expect.bound_s)],
+            [
+                availability(attempts, fault_at=run.fault_at, bound_s=expect.bound_s).with_details(
+                    balanced_again_s=run.balanced_again_s(cluster)
+                )
+            ],
         )
     )
     assert verdict.valid is True, verdict

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checks.availability import answering_again, availability, failure_windows
+from checks.availability import answering_again, availability, balanced_again, failure_windows
 
 FAULT = 100.0
 
@@ -108,3 +108,11 @@ def test_two_timeouts_in_a_row_or_a_refusal_are_an_outage() -> None:
     refused = attempts("22x22222")
     refused[2]["error"] = "refused"
     assert len(failure_windows(refused, settle=5)) == 1
+
+
+def test_balanced_again_is_when_every_live_node_answers_within_a_span() -> None:
+    history = attempts("....", start=99) + attempts("xxxx2222", start=FAULT)
+    history += [{"t": FAULT + 1.5, "ok": True, "node": "node3"}]
+    assert balanced_again(history, fault_at=FAULT, nodes=["node2", "node3"]) == 1.5
+    assert balanced_again(history, fault_at=FAULT, nodes=["node2", "node3"], span_s=1) is None
+    assert balanced_again(history, fault_at=FAULT, nodes=["node2"]) == 0.2
