@@ -46,6 +46,22 @@ def wait_for(
         time.sleep(interval)
 
 
+@dataclass(frozen=True)
+class ClockOffset:
+    seconds: float  # the node's clock minus the host's
+    uncertainty: float  # half the round trip of the exchange that measured it
+
+
+def offset_from(sent: float, remote: float, received: float) -> ClockOffset:
+    """A node's clock offset from one exchange: the node read its clock somewhere between
+    the host's send and receive times, so at their midpoint give or take half the span.
+
+    >>> offset_from(100.0, 100.5, 100.2)
+    ClockOffset(seconds=0.4, uncertainty=0.1)
+    """
+    return ClockOffset(round(remote - (sent + received) / 2, 6), round((received - sent) / 2, 6))
+
+
 SETTLE_DEADLINE = 240  # s; a killed UML node boots in ~15 s and rejoins in ~40 s
 
 
@@ -235,14 +251,31 @@ class Cluster:
                 return content.get("default", "")
         raise LabError(f"{AGENT} has no parameter {name}")
 
+    def clock_offset(self, node: str, tries: int = 3) -> ClockOffset:
+        """How far node's clock is from the host's, from timestamp exchanges over ssh (the
+        one with the shortest round trip: its uncertainty is half that round trip)."""
+        best = None
+        for _ in range(tries):
+            sent = time.time()
+            remote = float(self.lab.ssh(node, "date +%s.%N").stdout)
+            got = offset_from(sent, remote, time.time())
+            if best is None or got.uncertainty < best.uncertainty:
+                best = got
+        assert best is not None
+        return best
+
     def log_time(self, node: str, pattern: str, since: float) -> float | None:
-        """Unix time of the first journal line on node matching pattern since `since`."""
+        """Host-clock Unix time of the first journal line on node matching pattern since
+        `since` (host clock): the node's journal time corrected by its clock offset, so
+        probe records (host clock) and journal events compare in one clock."""
+        offset = self.clock_offset(node)
+        node_since = int(since + offset.seconds) - 1
         out = self.lab.ssh(
             node,
-            f"journalctl -q -o short-unix --since=@{int(since)} --grep={pattern!r} | head -1",
+            f"journalctl -q -o short-unix --since=@{node_since} --grep={pattern!r} | head -1",
             check=False,
         ).stdout.split()
         try:
-            return float(out[0])
+            return round(float(out[0]) - offset.seconds, 6)
         except (IndexError, ValueError):
             return None

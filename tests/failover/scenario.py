@@ -66,6 +66,13 @@ def run_fault(
     topo = lab.topology
     bound = BASELINE_S + hold_s + AFTER_HEAL_S + 120  # the probes stop by themselves
     director = ops.director()
+    # Journal times are turned into the host's clock (Cluster.log_time); the offsets
+    # measured now are kept with the history so a reader can check that correction.
+    for n in lab.nodes:
+        offset = ops.clock_offset(n.name)
+        history.event(
+            "clock offset", node=n.name, seconds=offset.seconds, uncertainty=offset.uncertainty
+        )
     prober = AvailabilityProber(lab, str(topo.vip), topo.port, max_seconds=bound)
     with prober, ArpSniffer(lab, max_seconds=bound) as sniffer:
         time.sleep(BASELINE_S)

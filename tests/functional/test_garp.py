@@ -27,6 +27,8 @@ pytestmark = pytest.mark.lab
 # 1.5-2.4 s during CI runs. 5 s is about twice the worst CI figure and still well below the
 # ~10 s failover outage the announcement is part of. (Pacemaker asks for the promote 1-2 s before
 # that line, time spent sourcing ocf-shellfuncs under UML; the history records both.)
+# Both ends are in the host's clock: Cluster.log_time corrects the journal time by the
+# node's measured clock offset (recorded in the history), good to ~0.1 s on UML.
 ANNOUNCE_BOUND_S = 5.0
 # The sniffer keeps listening this long after the move has settled, so a late or stray
 # announcement (say, from the old director) would still be seen.
@@ -91,6 +93,10 @@ def test_new_director_announces_itself_with_gratuitous_arp(
             time.sleep(LISTEN_AFTER_S)
             frames = history.extend("arp-sniffer", sniffer.stop())
         entry_after = neighbour_mac(cluster, vip)  # before any traffic could refresh it
+        offset = ops.clock_offset(new)
+        history.event(
+            "clock offset", node=new, seconds=offset.seconds, uncertainty=offset.uncertainty
+        )
         promoted_at = ops.log_time(new, "promoting:", since)
         if promoted_at is not None:
             history.event("promoting logged", t=promoted_at, node=new)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -48,7 +49,8 @@ class FakeLab:
         self.commands.append(command)
         for prefix, (rc, out) in self.answers.items():
             if command.startswith(prefix):
-                return subprocess.CompletedProcess(command, rc, out, "")
+                text = out() if callable(out) else out  # answers that depend on the time
+                return subprocess.CompletedProcess(command, rc, text, "")
         raise AssertionError(f"unexpected command {command}")
 
 
@@ -71,11 +73,23 @@ def test_agent_param_prefers_the_cib_then_the_agent_default() -> None:
         Cluster(default).agent_param("nope")  # type: ignore[arg-type]
 
 
-def test_log_time_reads_short_unix_journal_lines() -> None:
+def test_log_time_reads_journal_lines_in_the_hosts_clock() -> None:
+    # The node's clock runs 2 s ahead of the host's: its journal times are 2 s late.
+    ahead = (0, lambda: f"{time.time() + 2.0:.6f}")
     line = "1795827855.546626 node2 lvs(lvs)[812]: INFO: promoting: 192.168.122.100 moves\n"
-    found = FakeLab({"journalctl": (0, line)})
-    assert Cluster(found).log_time("node2", "promoting:", 1795827850) == 1795827855.546626  # type: ignore[arg-type]
-    assert Cluster(FakeLab({"journalctl": (0, "")})).log_time("node2", "x", 0) is None  # type: ignore[arg-type]
+    found = FakeLab({"date": ahead, "journalctl": (0, line)})
+    at = Cluster(found).log_time("node2", "promoting:", 1795827850)  # type: ignore[arg-type]
+    assert at == pytest.approx(1795827853.546626, abs=0.05)
+    assert "--since=@1795827851 " in found.commands[-1]  # asked in the node's clock
+    empty = FakeLab({"date": ahead, "journalctl": (0, "")})
+    assert Cluster(empty).log_time("node2", "x", 0) is None  # type: ignore[arg-type]
+
+
+def test_clock_offset_keeps_the_exchange_with_the_shortest_round_trip() -> None:
+    offset = Cluster(FakeLab({"date": (0, lambda: f"{time.time() - 1.5:.6f}")})).clock_offset(  # type: ignore[arg-type]
+        "node1"
+    )
+    assert offset.seconds == pytest.approx(-1.5, abs=0.05) and offset.uncertainty < 0.05
 
 
 def test_move_director_clears_its_constraint_even_when_the_move_fails() -> None:
