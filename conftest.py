@@ -188,6 +188,16 @@ def hosts(cluster: Lab) -> dict[str, testinfra.host.Host]:
     return {n.name: testinfra.get_host(f"ssh://{n.name}", ssh_config=config) for n in cluster.nodes}
 
 
+@pytest.fixture
+def idle(ops: Cluster) -> str:
+    """The director of a cluster in a known idle state: settled (every node online, one
+    director with ldirectord, every real weighted, no failed actions) and no connection
+    active in IPVS, whatever earlier tests left (half-open entries stay active for 60 s).
+    Every test that judges lc's choices starts from here, so it passes in any order."""
+    director, _ = ops.wait_idle()
+    return director
+
+
 @pytest.fixture(scope="session")
 def ops(cluster: Lab) -> Cluster:
     """Operations on the deployed cluster (who is director, move it, IPVS table ...)."""

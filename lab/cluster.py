@@ -63,6 +63,10 @@ def offset_from(sent: float, remote: float, received: float) -> ClockOffset:
 
 
 SETTLE_DEADLINE = 240  # s; a killed UML node boots in ~15 s and rejoins in ~40 s
+# IPVS counts a half-open connection (SYN_RECV, e.g. the director's own attempt to reach
+# the VIP scheduled to another real: docs/caveats.md) as active for 60 s; 15 s margin for
+# polling over ssh on a busy host.
+IDLE_DEADLINE = 75
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,21 @@ class Cluster:
             if set(weights) != everyone or min(weights.values()) <= 0:
                 return None
         return director
+
+    def idle(self) -> str | None:
+        """The director when the cluster is settled and no connection is active in IPVS on
+        any port (lc weighs each active one 256 times an inactive one). Else None."""
+        director = self.settled()
+        if director is None:
+            return None
+        for port in self.lab.topology.ports:
+            if any(self.active_by_node(director, port).values()):
+                return None
+        return director
+
+    def wait_idle(self, deadline: float = IDLE_DEADLINE) -> tuple[str, float]:
+        """Wait for idle(); returns the director and the seconds it took."""
+        return wait_for("the cluster idles (settled, no active IPVS entry)", self.idle, deadline, 2)
 
     def settle(self, deadline: float = SETTLE_DEADLINE) -> tuple[str, float]:
         """Heal every fault and wait until the cluster is settled (see settled()); failed

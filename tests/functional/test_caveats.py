@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import pytest
 
 from checks.verdict import Verdict
-from lab.cluster import Cluster, wait_for
+from lab.cluster import Cluster
 from lab.control import Lab
 from probes.client_side import HeldSessions
 from probes.history import History
@@ -26,7 +26,6 @@ from probes.history import History
 pytestmark = pytest.mark.lab
 
 FROM_NODE_CONNECTIONS = 10
-SYN_RECV_TIMEOUT_S = 60  # IPVS's TCP SYN_RECV timeout (ipvsadm --timeout does not set it)
 NC_WAIT_S = 3  # nc -w: a connection that gets no SYN-ACK counts as timed out after this
 
 
@@ -69,21 +68,15 @@ def local_redirect(lab: Lab, node: str) -> Iterator[None]:
 
 
 def test_the_director_reaching_the_vip_works_only_when_scheduled_to_itself(
-    cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
+    cluster: Lab, ops: Cluster, idle: str, history: History, judge: Callable[[Verdict], Verdict]
 ) -> None:
+    # `idle`: no active entries to start from (an earlier failed attempt from the director
+    # stays active in IPVS for its 60 s SYN_RECV timeout and would skew lc's choices).
     topo = cluster.topology
-    director = ops.director()
+    director = idle
     names = [n.name for n in cluster.nodes]
     others = [n for n in names if n != director]
     outcomes: list[dict] = []
-    # Start from no active entries: a failed attempt from the director (an earlier run's)
-    # stays active in IPVS for its 60 s SYN_RECV timeout and would skew lc's choices.
-    wait_for(
-        "no active IPVS connections",
-        lambda: True if not any(ops.active_by_node(director, topo.port).values()) else None,
-        deadline=SYN_RECV_TIMEOUT_S + 15,
-        interval=2,
-    )
     with HeldSessions(cluster, str(topo.vip), topo.port) as sessions:
         held = [history.add("holder", **sessions.open()) for _ in names]
         assert sorted(r["node"] for r in held) == sorted(names), f"precondition: lc 1/1/1 {held}"

@@ -68,7 +68,7 @@ def spread_verdict(
 
 
 def test_http_through_the_vip_reaches_every_node_evenly(
-    cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
+    cluster: Lab, ops: Cluster, idle: str, history: History, judge: Callable[[Verdict], Verdict]
 ) -> None:
     def http() -> list[str | None]:
         records = history.extend("sampler", sample_http(cluster, CONNECTIONS))
@@ -81,7 +81,7 @@ def test_http_through_the_vip_reaches_every_node_evenly(
 
 
 def test_nc_through_the_vip_reaches_every_node_evenly(
-    cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
+    cluster: Lab, ops: Cluster, idle: str, history: History, judge: Callable[[Verdict], Verdict]
 ) -> None:
     verdict = judge(
         spread_verdict(ops, cluster.topology.port, lambda: sample_nc(cluster, CONNECTIONS), history)

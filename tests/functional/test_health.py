@@ -46,11 +46,12 @@ def test_ldirectord_quiesces_a_dead_real_and_restores_it(
     history: History,
     judge: Callable[[Verdict], Verdict],
     responders_restored: None,
+    idle: str,
     role: str,
 ) -> None:
     topo = cluster.topology
     vip, port = str(topo.vip), topo.port
-    director = ops.director()
+    director = idle
     target = (
         director
         if role == "director"

@@ -35,10 +35,10 @@ def hold_one_after_another(
 
 
 def test_lc_places_held_tcp_sessions_on_the_least_active_node(
-    cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
+    cluster: Lab, ops: Cluster, idle: str, history: History, judge: Callable[[Verdict], Verdict]
 ) -> None:
     topo = cluster.topology
-    director = ops.director()
+    director = idle
     names = [n.name for n in cluster.nodes]
     with HeldSessions(cluster, str(topo.vip), topo.port) as sessions:
         placements = hold_one_after_another(
@@ -66,12 +66,12 @@ def test_lc_places_held_tcp_sessions_on_the_least_active_node(
 
 
 def test_ssh_sessions_through_the_vip_reach_every_node_balanced_by_lc(
-    cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
+    cluster: Lab, ops: Cluster, idle: str, history: History, judge: Callable[[Verdict], Verdict]
 ) -> None:
     topo = cluster.topology
     if topo.ssh_port is None:
         pytest.fail("the inventory sets no ssh_port: the SSH virtual service is not configured")
-    director = ops.director()
+    director = idle
     names = [n.name for n in cluster.nodes]
     with HeldSessions(
         cluster, str(topo.vip), topo.ssh_port, transport="ssh", ssh_key=cluster.ssh_key

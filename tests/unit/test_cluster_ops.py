@@ -155,3 +155,19 @@ def test_deployed_is_read_back_and_none_when_nodes_disagree_or_lack_it() -> None
     assert ops.deployed() is not None and ops.deployed().cell == "hardened/dual"
     missing = Cluster(FakeLab({"cat /etc/lvs-ha-lab/deployed.json": (1, "")}))  # type: ignore[arg-type]
     assert missing.deployed() is None
+
+
+def test_idle_needs_no_active_ipvs_entry_on_any_port() -> None:
+    answers = {
+        "crm_resource --wait": (0, ""),
+        "crm_mon -1 --output-as=xml": (0, whole_cluster()),
+        "ipvsadm -Ln": (0, ALL_WEIGHTED),  # port 22 has active sessions
+    }
+    assert Cluster(FakeLab(answers)).idle() is None  # type: ignore[arg-type]
+    quiet = (
+        ALL_WEIGHTED.replace("Route   1      2", "Route   1      0")
+        .replace("Route   1      1          0", "Route   1      0          0")
+        .replace("Route   1      1          4", "Route   1      0          4")
+    )
+    answers["ipvsadm -Ln"] = (0, quiet)
+    assert Cluster(FakeLab(answers)).idle() == "node2"  # type: ignore[arg-type]
