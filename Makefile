@@ -18,7 +18,7 @@ OCF_LIB := $(HOME)/.cache/lvs-ha-lab/resource-agents
 
 .PHONY: all setup host-packages venv ocf-lib lab-up lab-down deploy status test check run \
 	bench lint clean libvirt-setup box suites-libvirt-tcg failover-matrix \
-	bench-failover report
+	bench-failover bench-kills report
 
 all: run
 
@@ -121,6 +121,12 @@ failover-matrix: setup
 		--junitxml=$(REPORTS)/junit.xml tests/failover; rc=$$?; \
 		$(BIN)/python -m report.html $(REPORTS); exit $$rc
 bench-failover: failover-matrix
+
+# N director kills on the deployed cell (KILLS=10): answering again, the second outage,
+# balanced again, per kill; JSON in reports/failover-kills.json. ~2 min a kill.
+KILLS ?= 10
+bench-kills: venv
+	$(BIN)/python -m bench.failover_kills --kills $(KILLS) --reports $(REPORTS)
 
 # The run's report (index.html, timelines) again from the saved histories and JUnit XML.
 report: venv

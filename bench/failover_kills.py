@@ -3,7 +3,8 @@ again, when the last failure window closed, how many attempts failed after the V
 answered again (the second outage), and when connections spread over every live node
 again. Figures, not asserts; a table on stdout and JSON in reports/failover-kills.json.
 
-Usage (as root, lab up and deployed): python bench/failover_kills.py [--kills 10]
+Usage (as root, lab up and deployed, from the checkout):
+    python -m bench.failover_kills [--kills 10]        (or: make bench-kills KILLS=10)
 """
 
 from __future__ import annotations
