@@ -54,7 +54,8 @@ within 2 s; total = the sum of all windows.</p>
 <th>balanced again (s)</th><th>outage total (s)</th><th>failed attempts</th></tr>
 {% for s in scenarios %}<tr><td><a href="#{{ s.anchor }}">{{ s.name }}</a></td>
 <td class="{{ s.outcome }}">{{ s.outcome }}</td>
-{% for k in outage_keys %}<td>{{ s.outage.get(k, "") }}</td>{% endfor %}</tr>{% endfor %}
+{% for k in outage_keys %}<td>{% if k not in s.outage %}{% elif s.outage[k] is none %}never
+{% else %}{{ s.outage[k] }}{% endif %}</td>{% endfor %}</tr>{% endfor %}
 </table>
 {% for s in scenarios if s.first_of_picture %}<h3 id="{{ s.anchor }}">{{ s.name }}</h3>
 <p><img src="{{ s.picture }}" alt="timeline of {{ s.name }}"></p>{% endfor %}
