@@ -143,10 +143,11 @@ class Run:
             lines += ["", f"{'failover scenario':58} {'outcome':8} answering again / recovered"]
             for s in self.scenarios:
                 o = s["outage"]
-                lines.append(
-                    f"{s['name'][:58]:58} {s['outcome']:8} "
-                    f"{o.get('answering_after_s', '-')} s / {o.get('recovered_after_s', '-')} s"
+                answering, recovered = (
+                    "never" if o.get(k, "-") is None else f"{o.get(k, '-')} s"
+                    for k in ("answering_after_s", "recovered_after_s")
                 )
+                lines.append(f"{s['name'][:58]:58} {s['outcome']:8} {answering} / {recovered}")
         lines += ["", f"report: {self.page}"]
         return "\n".join(lines)
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from probes.history import History
-from report.html import build, outage_figures
+from report.html import build, collect, outage_figures
 from report.paths import folder_name
 
 NODEID = "tests/failover/test_nic_down.py::test_vip_comes_back[drop]"
@@ -44,6 +44,18 @@ def test_report_lists_outcomes_outages_and_timelines(tmp_path: Path) -> None:
     assert (folder / "timeline.png").stat().st_size > 10_000
     assert "<td>11.0</td>" in page and "<td>15.1</td>" in page
     assert "<script" not in page
+
+
+def test_a_scenario_that_never_recovered_says_never(tmp_path: Path) -> None:
+    (tmp_path / "junit.xml").write_text(JUNIT)
+    folder = tmp_path / folder_name(NODEID)
+    folder.mkdir()
+    details = {"VIP answers again": {"answering_after_s": None, "recovered_after_s": None}}
+    verdict = {"name": "NIC down", "valid": False, "problems": ["never"], "details": details}
+    (folder / "verdicts.json").write_text(json.dumps([verdict]))
+    run = collect(tmp_path)
+    assert "never / never" in run.summary()
+    assert "None" not in run.page.read_text()
 
 
 def test_outage_figures_are_found_in_composed_details() -> None:
