@@ -52,7 +52,10 @@ def draw(history: History, path: Path, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(12, 4.2), dpi=110)
 
     top = len(lanes) - 0.45
-    for i, window in enumerate(failure_windows(attempts, after=fault_at)):
+    # Judged as the checks judge them: up to the start of the heal (what the heal brings
+    # back is not a recovery); a window still open then is "never recovered".
+    judged = [a for a in attempts if healed_at is None or a["t"] < healed_at]
+    for i, window in enumerate(failure_windows(judged, after=fault_at)):
         end = window.end if window.end is not None else (healed_at or attempts[-1]["t"])
         ax.axvspan(window.start - fault_at, end - fault_at, color="red", alpha=0.12, lw=0)
         label = f"{window.outage_s:.2f}s" if window.outage_s is not None else "never recovered"
