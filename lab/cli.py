@@ -148,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             control.up(args.inventory, name=args.name, backend=args.lab, mgmt_network=args.mgmt_net)
             return cmd_status(Lab.find(args.name), as_json=False)
+        if args.command in ("box", "libvirt-sandbox") and os.geteuid() != 0:
+            what = "builds images (debootstrap)" if args.command == "box" else "makes a namespace"
+            raise LabError(f"lvslab {args.command} needs root (it {what})")
         if args.command == "box":
             print(box.ensure_box(args.box_name))
             return 0
@@ -193,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_fault(lab, args.action, args.node, args.mode)
     except LabError as exc:
         print(f"lvslab: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # An expected failure of the host (permissions, a full disk, a missing file) is one
+        # line, like every other error; tracebacks are for bugs.
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"lvslab: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("lvslab: interrupted", file=sys.stderr)

@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from checks.cluster_state import (
     ClusterStatus,
@@ -23,27 +21,11 @@ from lab.control import Lab
 from lab.deploy import DEPLOYED_RECORD
 from lab.errors import LabError
 from lab.shell import say
+from lab.waiting import wait_for
 
-T = TypeVar("T")
 AGENT = "ocf:heartbeat:lvs"
 CLONE = "lvs-clone"
 RESPONDER_UNIT = "lvs-responder"
-
-
-def wait_for(
-    what: str, probe: Callable[[], T | None], deadline: float, interval: float = 0.5
-) -> tuple[T, float]:
-    """Poll probe until it returns something other than None; return it and the seconds
-    it took. Raises LabError with `what` after deadline seconds."""
-    started = time.monotonic()
-    while True:
-        value = probe()
-        elapsed = time.monotonic() - started
-        if value is not None:
-            return value, elapsed
-        if elapsed > deadline:
-            raise LabError(f"{what}: not within {deadline:g}s")
-        time.sleep(interval)
 
 
 @dataclass(frozen=True)

@@ -20,24 +20,20 @@ import pytest
 from checks.verdict import Verdict
 from lab.cluster import Cluster
 from lab.control import Lab
+from probes import nc
 from probes.client_side import HeldSessions
 from probes.history import History
 
 pytestmark = pytest.mark.lab
 
 FROM_NODE_CONNECTIONS = 10
-NC_WAIT_S = 3  # nc -w: a connection that gets no SYN-ACK counts as timed out after this
 
 
 def nc_from(lab: Lab, node: str, count: int) -> list[str | None]:
     """count connections from node to VIP:port with nc; each the name read, or None."""
     topo = lab.topology
-    script = (
-        f"for i in $(seq {count}); do "
-        f'echo "[$(nc -w {NC_WAIT_S} {topo.vip} {topo.port} 2>/dev/null)]"; done'
-    )
-    out = lab.ssh(node, script, timeout=count * (NC_WAIT_S + 5) + 30).stdout
-    return [line.strip()[1:-1] or None for line in out.splitlines() if line.startswith("[")]
+    script = nc.loop_script(str(topo.vip), topo.port, count)
+    return nc.answers(lab.ssh(node, script, timeout=nc.loop_timeout(count)).stdout)
 
 
 def test_a_real_server_reaching_the_vip_is_answered_by_itself(

@@ -3,8 +3,6 @@ from another machine; here, the client side of the service network)."""
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +11,7 @@ from checks.sessions import lc_spread
 from checks.verdict import Verdict
 from lab.cluster import Cluster
 from lab.control import Lab
+from probes import client_side, nc
 from probes.history import History
 
 pytestmark = pytest.mark.lab
@@ -22,34 +21,14 @@ CONNECTIONS = 30
 
 def sample_http(cluster: Lab, count: int) -> list[dict]:
     """requests from the client side, through the probe module, in the lab's namespace."""
-    topo = cluster.topology
-    proc = cluster.client(
-        [
-            sys.executable,
-            "-m",
-            "probes.sampler",
-            str(topo.vip),
-            str(topo.port),
-            "--count",
-            str(count),
-            "--method",
-            "http",
-        ],
-        timeout=count * 5,
-    )
-    return [json.loads(line) for line in proc.stdout.splitlines()]
+    return client_side.sample(cluster, str(cluster.topology.vip), cluster.topology.port, count)
 
 
 def sample_nc(cluster: Lab, count: int) -> list[str | None]:
     """The article's own check: a plain nc that reads the name the responder sends."""
-    topo = cluster.topology
-    answers = []
-    for _ in range(count):
-        proc = cluster.client(
-            ["nc", "-w", "3", str(topo.vip), str(topo.port)], check=False, timeout=10
-        )
-        answers.append(proc.stdout.strip() or None)
-    return answers
+    script = nc.loop_script(str(cluster.topology.vip), cluster.topology.port, count)
+    out = cluster.client(["sh", "-c", script], timeout=nc.loop_timeout(count)).stdout
+    return nc.answers(out)
 
 
 def spread_verdict(

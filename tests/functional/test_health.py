@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from checks.verdict import Verdict, compose
-from lab.cluster import Cluster, wait_for
+from lab.cluster import Cluster
 from lab.control import Lab
+from lab.waiting import wait_for
 from probes.client_side import sample
 from probes.history import History
 

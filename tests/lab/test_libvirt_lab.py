@@ -21,7 +21,8 @@ from lab import box, control, faults, libvirt_sandbox
 from lab.backends.libvirt import LibvirtBackend, is_lab_domain, open_libvirt
 from lab.control import Lab
 from lab.state import lab_dir
-from tests.lab.common import seconds_until, service_answers, wait_for
+from lab.waiting import until
+from tests.lab.common import service_answers
 from tests.lab.conftest import INVENTORY
 
 pytestmark = [pytest.mark.lab, pytest.mark.libvirt, pytest.mark.disruptive]
@@ -131,8 +132,8 @@ def test_link_down_and_up_through_libvirt(virt_lab: Lab, figures: dict[str, floa
     carrier = f"cat /sys/class/net/{virt_lab.state.service_ifname}/carrier"
     try:
         fault.apply(node)
-        figures["link_down_to_client_loss_s"] = seconds_until(
-            lambda: not service_answers(virt_lab, node), EFFECT_DEADLINE
+        figures["link_down_to_client_loss_s"] = until(
+            "service address lost", lambda: not service_answers(virt_lab, node), EFFECT_DEADLINE
         )
         assert virt_lab.backend.link_cut(node)
         assert virt_lab.ssh(node, carrier).stdout.strip() == "0", "guest still has carrier"
@@ -140,8 +141,8 @@ def test_link_down_and_up_through_libvirt(virt_lab: Lab, figures: dict[str, floa
         assert virt_lab.reachable(node), "management must survive a service link cut"
     finally:
         fault.heal(node)
-    figures["link_up_to_client_back_s"] = seconds_until(
-        lambda: service_answers(virt_lab, node), EFFECT_DEADLINE
+    figures["link_up_to_client_back_s"] = until(
+        "service address back", lambda: service_answers(virt_lab, node), EFFECT_DEADLINE
     )
     assert not virt_lab.backend.link_cut(node)
     assert virt_lab.ssh(node, carrier).stdout.strip() == "1"
@@ -154,11 +155,15 @@ def test_in_guest_nic_faults_work_on_libvirt_too(virt_lab: Lab, mode: str) -> No
     node = "node1"
     try:
         fault.apply(node)
-        assert wait_for(lambda: not service_answers(virt_lab, node)), "service IP still answers"
+        until(
+            f"{mode}: service IP stops answering",
+            lambda: not service_answers(virt_lab, node),
+            EFFECT_DEADLINE,
+        )
         assert virt_lab.reachable(node)
     finally:
         fault.heal(node)
-    assert wait_for(lambda: service_answers(virt_lab, node)), f"{mode}: not back after heal"
+    until(f"{mode}: back after heal", lambda: service_answers(virt_lab, node), EFFECT_DEADLINE)
 
 
 def test_kill_and_start_through_libvirt(virt_lab: Lab, figures: dict[str, float]) -> None:
@@ -168,8 +173,8 @@ def test_kill_and_start_through_libvirt(virt_lab: Lab, figures: dict[str, float]
     kill.apply(node)
     figures["destroy_call_s"] = round(time.monotonic() - started, 2)
     assert not virt_lab.backend.alive(node)
-    figures["destroy_to_client_loss_s"] = seconds_until(
-        lambda: not service_answers(virt_lab, node), EFFECT_DEADLINE
+    figures["destroy_to_client_loss_s"] = until(
+        "service address lost", lambda: not service_answers(virt_lab, node), EFFECT_DEADLINE
     )
     assert not virt_lab.reachable(node, timeout=5)
     assert virt_lab.reachable("node1") and virt_lab.reachable("node2"), "one node only"
@@ -179,7 +184,7 @@ def test_kill_and_start_through_libvirt(virt_lab: Lab, figures: dict[str, float]
     assert record["booted"] is True
     assert virt_lab.backend.alive(node)
     assert virt_lab.ssh(node, "hostname").stdout.strip() == node
-    assert wait_for(lambda: service_answers(virt_lab, node)), "service address not back"
+    until("service address back", lambda: service_answers(virt_lab, node), EFFECT_DEADLINE)
 
 
 def test_down_leaves_libvirt_as_it_found_it(virt_lab: Lab, before: dict[str, Any]) -> None:

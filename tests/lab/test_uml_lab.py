@@ -15,7 +15,8 @@ from lab.backends.uml import pids_of_lab, pids_of_node
 from lab.control import Lab
 from lab.errors import LabError
 from lab.state import lab_dir
-from tests.lab.common import service_answers, wait_for
+from lab.waiting import until
+from tests.lab.common import EFFECT_S, service_answers
 from tests.lab.conftest import INSTANCE, INVENTORY
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
@@ -62,14 +63,16 @@ def test_nic_down_cuts_service_but_not_management(lab: Lab, mode: str) -> None:
     try:
         record = fault.apply(node)
         assert record["action"] == "apply"
-        assert wait_for(lambda: not service_answers(lab, node)), "service IP still answers"
+        until(
+            f"{mode}: service IP stops answering", lambda: not service_answers(lab, node), EFFECT_S
+        )
         assert lab.reachable(node), "management must survive a service NIC fault"
         # Probe again after a pause: the cut must hold, not just flicker.
         time.sleep(2)
         assert not service_answers(lab, node)
     finally:
         fault.heal(node)
-    assert wait_for(lambda: service_answers(lab, node)), f"{mode}: not back after heal"
+    until(f"{mode}: service IP back after heal", lambda: service_answers(lab, node), EFFECT_S)
     assert fault.heal(node)["action"] == "heal"  # heal again: idempotent, no error
 
 

@@ -57,3 +57,31 @@ def test_up_as_a_user_says_root_before_ansible_reads_its_config(
     assert main(["up"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["lvslab: error: lvslab up needs root (the uml lab makes namespaces and taps)"]
+
+
+@pytest.mark.parametrize("argv", [["box"], ["libvirt-sandbox", "start"]])
+def test_root_commands_say_so_as_a_user(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    monkeypatch.setenv("LVSLAB_HOME", "/proc/not-writable")
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"lvslab: error: lvslab {argv[0]} needs root")
+
+
+def test_a_host_error_is_one_line_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cache that cannot be made (HOME not writable, a full disk): one line, no traceback.
+    monkeypatch.setattr("os.geteuid", lambda: 0)
+    monkeypatch.setenv("LVSLAB_HOME", "/proc/not-writable")
+    monkeypatch.setattr("lab.box.vm_recipe", lambda: None)
+
+    def no_cache(*_args: object) -> None:
+        raise PermissionError(13, "Permission denied", "/proc/not-writable")
+
+    monkeypatch.setattr("lab.box.ImageCache", no_cache)
+    assert main(["box"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["lvslab: error: Permission denied: /proc/not-writable"]

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from lab.cluster import Cluster, wait_for
+from lab.cluster import Cluster
 from lab.errors import LabError
 from lab.topology import Topology
 
@@ -98,14 +98,6 @@ def test_move_director_clears_its_constraint_even_when_the_move_fails() -> None:
     with pytest.raises(LabError, match="director moves to node2"):
         Cluster(lab).move_director("node2", deadline=0.2)  # type: ignore[arg-type]
     assert lab.commands[-1] == "crm_resource --clear --resource lvs-clone"
-
-
-def test_wait_for_returns_the_value_or_raises_after_the_deadline() -> None:
-    values = iter([None, None, "done"])
-    value, took = wait_for("thing", lambda: next(values), deadline=5, interval=0.01)
-    assert value == "done" and took >= 0
-    with pytest.raises(LabError, match=r"never: not within 0\.05s"):
-        wait_for("never", lambda: None, deadline=0.05, interval=0.01)
 
 
 def whole_cluster(failures: str = "", node3_online: str = "true") -> str:
