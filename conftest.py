@@ -121,16 +121,16 @@ INVENTORY = Path(__file__).parent / "ansible" / "hosts"
 
 @pytest.fixture(scope="session")
 def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
-    name = request.config.getoption("--lab-name")
+    name, backend = request.config.getoption("--lab-name"), request.config.getoption("--lab")
     try:
-        existing = Lab.find(name)
-    except LabError:
-        existing = None
-    if existing is not None and all(existing.backend.alive(n.name) for n in existing.nodes):
+        existing = control.running(name, backend)
+    except LabError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    if existing is not None:
         yield existing
         return
     with on_terminal(request.config):
-        made = control.up(INVENTORY, name=name, backend=request.config.getoption("--lab"))
+        made = control.up(INVENTORY, name=name, backend=backend)
     try:
         yield made
     finally:
@@ -159,9 +159,9 @@ def terminal(
 
 
 def cluster_deployed(lab: Lab) -> bool:
-    first = lab.nodes[0].name
-    query = "cibadmin --query --xpath \"//primitive[@id='ldirectord']\""
-    return lab.ssh(first, query, check=False).returncode == 0
+    """Deployed means the deploy finished: its last step writes the record on every node (a
+    deploy stopped half-way has made the CIB's resources but not the record)."""
+    return Cluster(lab).deployed() is not None
 
 
 @pytest.fixture(scope="session")

@@ -124,6 +124,22 @@ class Lab:
         return time.monotonic() - started
 
 
+def running(name: str, backend: str) -> Lab | None:
+    """The lab of that name if it is up with every node alive, None if there is none (or
+    only a broken one, which up() replaces). A lab of another backend is an error: tests
+    asked for one backend must never run against the other."""
+    try:
+        existing = Lab.find(name)
+    except LabError:
+        return None
+    if existing.state.backend != backend:
+        raise LabError(
+            f"lab {name} is a {existing.state.backend} lab, not {backend}: "
+            f"take it down (lvslab --name {name} down) or pick another lab name"
+        )
+    return existing if all(existing.backend.alive(n.name) for n in existing.nodes) else None
+
+
 def up(
     inventory: Path,
     *,

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from lab import control
 from lab.errors import LabError
-from lab.state import LabState
+from lab.state import LabState, lab_dir
 from lab.topology import Topology
 
 INVENTORY = Path(__file__).parents[2] / "ansible" / "hosts"
@@ -62,3 +63,17 @@ def test_state_of_another_version(tmp_path: Path) -> None:
     state.path.write_text(json.dumps(data))
     with pytest.raises(LabError, match="version 99"):
         LabState.load(state.path)
+
+
+def test_a_running_lab_of_another_backend_is_an_error_not_a_lab(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LVSLAB_HOME", str(tmp_path))
+    state = make_state(tmp_path)
+    state = replace(state, run_dir=lab_dir("t"), ssh_config=lab_dir("t") / "ssh" / "config")
+    state.save()
+    with pytest.raises(LabError, match="lab t is a uml lab, not libvirt"):
+        control.running("t", "libvirt")
+    # The same backend, but its node's pid is not a process of this lab: not running.
+    assert control.running("t", "uml") is None
+    assert control.running("nothing-here", "uml") is None
