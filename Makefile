@@ -102,8 +102,12 @@ test: venv ocf-lib
 # The project's tests, as CI runs them: unit tests, the lab's own tests, then every
 # validation suite for real, the failover matrix's CI subset included (drop mode on the dual
 # layout under both profiles). --require-lab turns a missing lab prerequisite into a failure.
+# tests/functional runs in a shuffled order (the seed is in pytest's header: SEED=N replays
+# it), so that no suite leans on another's order or leftovers.
+SEED ?= $(shell date +%s)
 check: setup libvirt-setup lint
-	$(BIN)/pytest --require-lab --switch-cells --junitxml=$(REPORTS)/junit.xml tests
+	$(BIN)/pytest --require-lab --switch-cells --shuffle-functional=$(SEED) \
+		--junitxml=$(REPORTS)/junit.xml tests
 
 # The main job: lab up, deploy, the validation suites (functional and failover, the
 # NIC-down bug side by side: seed vs hardened on the dual layout), timelines; the lab

@@ -9,9 +9,11 @@ import contextlib
 import importlib.util
 import json
 import os
+import random
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import testinfra
@@ -67,6 +69,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         " (default %(default)s)",
     )
     group.addoption(
+        "--shuffle-functional",
+        type=int,
+        metavar="SEED",
+        help="run tests/functional in an order shuffled with SEED (the others keep theirs): "
+        "the suites must not depend on each other's order or leftovers",
+    )
+    group.addoption(
         "--require-lab",
         action="store_true",
         help="fail, instead of skipping, lab tests whose prerequisites are missing",
@@ -93,7 +102,30 @@ def needs(request: pytest.FixtureRequest) -> Callable[[object, str], None]:
     return lambda ok, why: require(request.config, ok, why)
 
 
+FUNCTIONAL = "tests/functional/"
+
+
+def shuffle_functional(items: list[Any], seed: int) -> list[Any]:
+    """The functional suites' items shuffled among their own places in the run; every other
+    item keeps its place (the failover suites switch profiles and must stay apart)."""
+    slots = [i for i, item in enumerate(items) if item.nodeid.startswith(FUNCTIONAL)]
+    chosen = [items[i] for i in slots]
+    random.Random(seed).shuffle(chosen)
+    shuffled = list(items)
+    for slot, item in zip(slots, chosen, strict=True):
+        shuffled[slot] = item
+    return shuffled
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    seed = config.getoption("--shuffle-functional")
+    return None if seed is None else f"tests/functional shuffled: --shuffle-functional={seed}"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    seed = config.getoption("--shuffle-functional")
+    if seed is not None:
+        items[:] = shuffle_functional(items, seed)
     # Tests marked `libvirt` drive that backend whatever --lab says; other lab tests use --lab.
     by_backend: dict[str, list[pytest.Item]] = {}
     for item in items:

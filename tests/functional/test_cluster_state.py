@@ -43,7 +43,9 @@ def test_director_holds_the_vip_on_its_nic_and_forwards(cluster: Lab, hosts, dir
     assert vip in host.interface(nic).addresses
     assert vip not in host.interface("lo").addresses
     assert host.sysctl("net.ipv4.conf.all.forwarding") == 1
-    assert host.sysctl("net.ipv4.conf.all.arp_ignore") == 0
+    for scope in ("all", "lo"):  # the director answers ARP for the VIP, and announces it
+        assert host.sysctl(f"net.ipv4.conf.{scope}.arp_ignore") == 0, scope
+        assert host.sysctl(f"net.ipv4.conf.{scope}.arp_announce") == 0, scope
 
 
 def test_real_servers_hold_the_vip_on_lo_and_stay_silent(cluster: Lab, hosts, director) -> None:
@@ -67,15 +69,19 @@ def test_ldirectord_runs_only_on_the_director(hosts, status: ClusterStatus, dire
 
 
 def test_ipvs_table_lists_every_real_server_in_dr_mode(cluster: Lab, director) -> None:
+    """Every virtual service of the inventory (the VIP's port, and ssh_port when set), and
+    nothing else."""
     table = parse_ipvsadm(cluster.ssh(director, "ipvsadm -Ln").stdout)
     topo = cluster.topology
-    (service,) = [s for s in table if s.address == f"{topo.vip}:{topo.port}"]
-    assert service.protocol == "TCP" and service.scheduler == "lc"
-    assert sorted(r.address for r in service.reals) == sorted(
-        f"{n.service_ip}:{topo.port}" for n in cluster.nodes
-    )
-    assert {r.forward for r in service.reals} == {"Route"}
-    assert all(r.weight > 0 for r in service.reals), "every responder is up: no quiesced real"
+    assert sorted(s.address for s in table) == sorted(f"{topo.vip}:{p}" for p in topo.ports)
+    for service in table:
+        port = service.address.rsplit(":", 1)[1]
+        assert service.protocol == "TCP" and service.scheduler == "lc", service
+        assert sorted(r.address for r in service.reals) == sorted(
+            f"{n.service_ip}:{port}" for n in cluster.nodes
+        )
+        assert {r.forward for r in service.reals} == {"Route"}
+        assert all(r.weight > 0 for r in service.reals), f"a quiesced real on {port}"
 
 
 def test_corosync_runs_on_the_service_network(cluster: Lab) -> None:

@@ -2,11 +2,12 @@
 ARP for the VIP (the real servers hold it on lo, silenced by arp_ignore/arp_announce).
 
 The director is moved with a temporary location constraint (lab.cluster.Cluster), the
-sniffer running on the client side; then moved back, so the cluster is left as found
-(resource-stickiness=100 would otherwise keep it on the new node)."""
+sniffer running on the client side, round every node and back to the first, so the cluster
+is left as found (resource-stickiness=100 would otherwise keep it on the new node)."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 
@@ -70,11 +71,13 @@ def test_new_director_announces_itself_with_gratuitous_arp(
     judge: Callable[[Verdict], Verdict],
     restore_director: str,
 ) -> None:
-    """Two moves, there and back: each new director announces itself, each time one MAC
-    answers for the VIP before and after, and the client side's entry follows."""
+    """The director goes round every node and back to the first: each new director
+    announces itself, each time one MAC answers for the VIP before and after, and the
+    client side's entry follows."""
     vip = str(cluster.topology.vip)
     first = restore_director
-    second = next(n.name for n in cluster.nodes if n.name != first)
+    names = [n.name for n in cluster.nodes]
+    tour = [first, *(n for n in names if n != first), first]
     send_arp = SendArp(int(ops.agent_param("arp_interval")), int(ops.agent_param("arp_count")))
     # One connection through the VIP gives the client side a neighbour entry for it (the
     # director's MAC); each gratuitous ARP must then override it.
@@ -82,7 +85,7 @@ def test_new_director_announces_itself_with_gratuitous_arp(
     assert neighbour_mac(cluster, vip) == ops.service_mac(first), "precondition"
 
     verdicts = []
-    for old, new in ((first, second), (second, first)):
+    for old, new in itertools.pairwise(tour):
         new_mac = ops.service_mac(new)
         verdicts.append(owner_verdict(cluster, ops, history, old))
         with ArpSniffer(cluster) as sniffer:

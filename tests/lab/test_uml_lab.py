@@ -1,20 +1,18 @@
 """The lab itself, for real: a separate lab instance boots, every node is reachable and
-runnable, each fault does what it says and heals, and `down` leaves nothing behind.
+runnable, and each fault does what it says and heals (the life cycle: test_uml_lifecycle).
 
 Runs on its own instance name so that it never disturbs a lab the suites are using."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
-from lab import control, faults, netns
-from lab.backends.uml import pids_of_lab, pids_of_node
+from lab import control, faults
+from lab.backends.uml import pids_of_node
 from lab.control import Lab
 from lab.errors import LabError
-from lab.state import lab_dir
 from lab.waiting import until
 from tests.lab.common import EFFECT_S, service_answers
 from tests.lab.conftest import INSTANCE, INVENTORY
@@ -89,17 +87,3 @@ def test_kill_removes_the_node_and_start_brings_it_back(lab: Lab) -> None:
     record = kill.heal(node)
     assert record["booted"] is True
     assert lab.reachable(node) and service_answers(lab, node)
-
-
-def test_down_leaves_nothing_behind(lab: Lab) -> None:
-    run_dir = lab.state.run_dir
-    taps = [d["service_tap"] for d in lab.state.node_data.values()]
-    assert pids_of_lab(run_dir)
-    removed = control.down(INSTANCE)
-    assert removed
-    assert pids_of_lab(run_dir) == []
-    assert not netns.exists(INSTANCE)
-    assert not run_dir.exists() and not lab_dir(INSTANCE).exists()
-    links = Path("/sys/class/net")
-    assert not any((links / tap).exists() for tap in taps), "a tap leaked into the root namespace"
-    assert control.down(INSTANCE) == []  # down on nothing is fine

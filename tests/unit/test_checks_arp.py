@@ -98,6 +98,22 @@ def test_another_sender_fails() -> None:
     assert verdict.valid is False and verdict.details["other_senders"] == [OLD]
 
 
+def test_a_frame_whose_ethernet_sender_is_not_its_arp_sender_fails() -> None:
+    # A relayed or spoofed announcement: the ARP payload names the director, the frame
+    # came from another MAC.
+    records = garps(100.3)
+    records[4]["eth_src"] = OLD
+    verdict = judge(records)
+    assert verdict.valid is False
+    assert "1 frames with pdst != VIP or eth src != ARP sender" in verdict.problems
+
+
+def test_a_frame_for_another_target_ip_fails() -> None:
+    records = garps(100.3)
+    records[2]["pdst"] = "192.168.122.1"
+    assert judge(records).problems == ("1 frames with pdst != VIP or eth src != ARP sender",)
+
+
 def test_unicast_frames_fail() -> None:
     records = garps(100.3)
     records[3]["eth_dst"] = OLD

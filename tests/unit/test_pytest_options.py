@@ -6,7 +6,8 @@ import conftest
 
 
 @pytest.mark.parametrize(
-    "option", ["--lab", "--lab-name", "--keep-lab", "--require-lab", "--reports-dir"]
+    "option",
+    ["--lab", "--lab-name", "--keep-lab", "--require-lab", "--reports-dir", "--shuffle-functional"],
 )
 def test_harness_options_are_registered(pytestconfig: pytest.Config, option: str) -> None:
     pytestconfig.getoption(option)  # raises ValueError for an unknown option
@@ -30,3 +31,21 @@ def test_report_dir_is_one_safe_folder_per_test(pytestconfig: pytest.Config) -> 
     path = conftest.report_dir(pytestconfig, "tests/functional/test_garp.py::test_x[director]")
     assert path.name == "tests_functional_test_garp.py__test_x_director"
     assert path.parent.name == "reports"
+
+
+def test_shuffle_functional_moves_only_the_functional_suites() -> None:
+    class Item:
+        def __init__(self, nodeid: str) -> None:
+            self.nodeid = nodeid
+
+    ids = [
+        "tests/unit/test_a.py::t",
+        *(f"tests/functional/test_{n}.py::t" for n in "abcdefgh"),
+        "tests/failover/test_kill.py::t",
+    ]
+    items = [Item(i) for i in ids]
+    shuffled = [i.nodeid for i in conftest.shuffle_functional(items, seed=7)]
+    assert shuffled[0] == ids[0] and shuffled[-1] == ids[-1]
+    assert sorted(shuffled[1:-1]) == ids[1:-1] and shuffled[1:-1] != ids[1:-1]
+    again = [i.nodeid for i in conftest.shuffle_functional(items, seed=7)]
+    assert again == shuffled, "a seed names one order: a failure can be replayed"
