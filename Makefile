@@ -18,7 +18,7 @@ OCF_LIB := $(HOME)/.cache/lvs-ha-lab/resource-agents
 
 .PHONY: all setup host-packages venv ocf-lib lab-up lab-down deploy status test check run \
 	bench lint clean libvirt-setup box suites-libvirt-tcg failover-matrix \
-	bench-failover bench-kills report
+	bench-failover bench-kills soak report
 
 all: run
 
@@ -131,6 +131,13 @@ bench-failover: failover-matrix
 KILLS ?= 10
 bench-kills: venv
 	$(BIN)/python -m bench.failover_kills --kills $(KILLS) --reports $(REPORTS)
+
+# The lab's own soak (no cluster; ~1 min a cycle, on a lab of its own): CYCLES of up,
+# kill/start of each node, NIC down/up in every mode, down; leftovers counted after each
+# cycle (0 expected, else exit 1); figures in reports/lab-soak.json. Nightly.
+CYCLES ?= 10
+soak: setup
+	$(BIN)/python -m bench.lab_soak --cycles $(CYCLES) --reports $(REPORTS)
 
 # The run's report (index.html, timelines) again from the saved histories and JUnit XML.
 report: venv

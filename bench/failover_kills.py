@@ -13,6 +13,7 @@ import argparse
 import json
 import statistics
 import sys
+from collections import Counter
 from pathlib import Path
 
 from checks.availability import balanced_again, failure_windows
@@ -41,6 +42,10 @@ def one_kill(lab: Lab, ops: Cluster, hold_s: float, folder: Path) -> dict[str, o
         else None,
         "windows": len(windows),
         "failed_after_first_recovery": sum(w.failed for w in windows[1:]),
+        # Where IPVS sent them (the director's connection table): the dead real, or not.
+        "failed_after_first_recovery_sent_to": dict(
+            sum((Counter(w.scheduled_to) for w in windows[1:]), Counter())
+        ),
         "balanced_again_s": balanced_again(attempts, fault_at=run.fault_at, nodes=live),
     }
 

@@ -15,13 +15,17 @@ Definitions (the README's "Outage" section says the same):
   then lc sending new connections to the dead real server until its health check fires).
   The scenario's outage is their sum; `answering_after_s` and `recovered_after_s` are
   measured from the fault to the close of the first and of the last window.
+- A failed attempt whose connection reached a director carries `scheduled_to`: the real
+  server IPVS scheduled it to, read from the director's connection table by its source
+  port (attribute()). Each window counts its failed attempts by that real server; attempts
+  no director saw (the VIP had no owner) are not attributed.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from checks.verdict import Verdict
@@ -36,6 +40,7 @@ class Window:
     end: float | None  # t of the first attempt of the closing run; None: never closed
     failed: int
     errors: dict[str, int]
+    scheduled_to: dict[str, int] = field(default_factory=dict)  # failed attempts by real
 
     @property
     def outage_s(self) -> float | None:
@@ -70,6 +75,7 @@ def failure_windows(
     start: float | None = None
     failed = 0
     errors: Counter[str] = Counter()
+    scheduled: Counter[str] = Counter()
     run_start: float | None = None
     run = 0
     for a in ordered:
@@ -78,6 +84,8 @@ def failure_windows(
                 start = a["t"]
             failed += 1
             errors[a.get("error") or "?"] += 1
+            if a.get("scheduled_to"):
+                scheduled[a["scheduled_to"]] += 1
             run, run_start = 0, None
             continue
         if start is None:
@@ -86,11 +94,29 @@ def failure_windows(
             run_start = a["t"]
         run += 1
         if run >= settle:
-            windows.append(Window(start, run_start, failed, dict(errors)))
-            start, failed, errors, run, run_start = None, 0, Counter(), 0, None
+            windows.append(Window(start, run_start, failed, dict(errors), dict(scheduled)))
+            start, failed, errors, scheduled, run, run_start = (
+                None,
+                0,
+                Counter(),
+                Counter(),
+                0,
+                None,
+            )
     if start is not None:
-        windows.append(Window(start, None, failed, dict(errors)))
+        windows.append(Window(start, None, failed, dict(errors), dict(scheduled)))
     return windows
+
+
+def attribute(attempts: Sequence[Record], scheduled: Mapping[int, str]) -> list[Record]:
+    """The attempts, each failed one whose source port the director's connection table
+    lists (`scheduled`: source port -> real server) marked with `scheduled_to`."""
+    return [
+        {**a, "scheduled_to": scheduled[a["cport"]]}
+        if not a["ok"] and a.get("cport") in scheduled
+        else a
+        for a in attempts
+    ]
 
 
 def answers(attempts: Sequence[Record]) -> dict[str, int]:

@@ -1,5 +1,5 @@
 """Read-only views of the cluster, parsed from the tools' own output: crm_mon's XML for
-pacemaker, `ipvsadm -Ln` for the IPVS table."""
+pacemaker, `ipvsadm -Ln` for the IPVS table, `ipvsadm -Lnc` for its connection entries."""
 
 from __future__ import annotations
 
@@ -41,6 +41,32 @@ def parse_ipvsadm(text: str) -> list[VirtualService]:
     if services:
         services[-1] = _with_reals(services[-1], reals)
     return services
+
+
+@dataclass(frozen=True)
+class IpvsConnection:
+    """One entry of IPVS's connection table: which real server a client's connection (its
+    address and source port) was scheduled to, and the state IPVS has seen it reach."""
+
+    protocol: str
+    state: str
+    client: str  # address:port
+    virtual: str
+    real: str
+
+    @property
+    def client_port(self) -> int:
+        return int(self.client.rsplit(":", 1)[1])
+
+
+def parse_ipvs_connections(text: str) -> list[IpvsConnection]:
+    """From `ipvsadm -Lnc`: `TCP 00:57  SYN_RECV  CIP:CPORT  VIP:VPORT  RIP:RPORT`."""
+    found = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) == 6 and words[0] in ("TCP", "UDP", "SCTP"):
+            found.append(IpvsConnection(words[0], words[2], words[3], words[4], words[5]))
+    return found
 
 
 def _with_reals(service: VirtualService, reals: list[RealServer]) -> VirtualService:

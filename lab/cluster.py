@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from checks.cluster_state import (
@@ -14,6 +15,7 @@ from checks.cluster_state import (
     RealServer,
     VirtualService,
     parse_crm_mon,
+    parse_ipvs_connections,
     parse_ipvsadm,
 )
 from lab import faults
@@ -210,6 +212,23 @@ class Cluster:
     def connections(self, director: str) -> str:
         """The director's IPVS connection table, as ipvsadm prints it (for the record)."""
         return self.lab.ssh(director, "ipvsadm -Lnc").stdout
+
+    def scheduled_ports(self, port: int, skip: Sequence[str] = ()) -> dict[int, str]:
+        """Which real server (node name) IPVS scheduled each of the client side's connections
+        to VIP:port, by source port, from the connection table of every reachable node but
+        `skip` (only a director has entries; after a failover, old and new may both)."""
+        vip, client = f"{self.lab.topology.vip}:{port}", str(self.lab.topology.client_ip)
+        by_ip = {str(n.service_ip): n.name for n in self.lab.nodes}
+        scheduled = {}
+        for node in self.lab.nodes:
+            if node.name in skip or not self.lab.reachable(node.name, timeout=5):
+                continue
+            got = self.lab.ssh(node.name, "ipvsadm -Lnc", check=False, timeout=30)
+            for entry in parse_ipvs_connections(got.stdout if got.returncode == 0 else ""):
+                real_ip = entry.real.rsplit(":", 1)[0]
+                if entry.virtual == vip and entry.client.startswith(f"{client}:"):
+                    scheduled[entry.client_port] = by_ip.get(real_ip, real_ip)
+        return scheduled
 
     def reals_by_node(self, director: str, port: int) -> dict[str, RealServer]:
         """The IPVS real servers of the virtual service on port, by node name."""

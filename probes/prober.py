@@ -16,6 +16,7 @@ import asyncio
 import errno
 import json
 import signal
+import socket
 import sys
 import time
 from typing import Any
@@ -66,9 +67,17 @@ async def attempt(vip: str, port: int, timeout: float, seq: int) -> Record:
     started = time.time()
     record: Record = {"t": round(started, 3), "seq": seq}
     writer = None
+    # The socket is bound before it connects, so that even an attempt that never got an
+    # answer has its source port on record: IPVS's connection table names the real server
+    # it scheduled that port to (checks.availability attributes failed attempts with it).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
     try:
+        sock.bind(("0.0.0.0", 0))
+        record["cport"] = sock.getsockname()[1]
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(vip, port)
+            await asyncio.get_running_loop().sock_connect(sock, (vip, port))
+            reader, writer = await asyncio.open_connection(sock=sock)
             writer.write(REQUEST)
             await writer.drain()
             raw = await reader.read()  # the responder closes after its answer
@@ -78,6 +87,8 @@ async def attempt(vip: str, port: int, timeout: float, seq: int) -> Record:
     finally:
         if writer is not None:
             writer.transport.abort()  # no lingering FIN handshakes to count in IPVS
+        else:
+            sock.close()
     record["ms"] = round((time.time() - started) * 1000, 1)
     return record
 

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.availability import balanced_again
+from checks.availability import attribute, balanced_again
 from lab.cluster import Cluster
 from lab.control import Lab
 from lab.faults import Fault
@@ -87,12 +87,18 @@ def run_fault(
                 for name, view in ops.views().items()
             }
             history.event("views at the end of the window", views=promoted)
+            # Failed attempts that reached a director are in its connection table (a SYN
+            # IPVS forwarded stays there ~60 s): read now, before the heal changes who
+            # directs, so that each failure window can name the real it was sent to.
+            dead = [node] if fault.name == "kill" else []  # nothing to read, 5 s to find out
+            scheduled = ops.scheduled_ports(topo.port, skip=dead)
+            history.event("ipvs connections", scheduled=len(scheduled))
         finally:
             # Judged up to here: what the heal brings back is not a recovery.
             heal_started = history.event("heal requested", node=node)["t"]
             history.add("nemesis", **fault.heal(node))
         time.sleep(AFTER_HEAL_S)
-        history.extend("prober", prober.stop())
+        history.extend("prober", attribute(prober.stop(), scheduled))
         history.extend("arp-sniffer", sniffer.stop())
     run = FaultRun(fault.name, node, director, fault_at, heal_started, history)
     run.events["views"] = promoted

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from checks.availability import answering_again, availability, balanced_again, failure_windows
+from checks.availability import (
+    answering_again,
+    attribute,
+    availability,
+    balanced_again,
+    failure_windows,
+)
 
 FAULT = 100.0
 
@@ -116,3 +122,18 @@ def test_balanced_again_is_when_every_live_node_answers_within_a_span() -> None:
     assert balanced_again(history, fault_at=FAULT, nodes=["node2", "node3"]) == 1.5
     assert balanced_again(history, fault_at=FAULT, nodes=["node2", "node3"], span_s=1) is None
     assert balanced_again(history, fault_at=FAULT, nodes=["node2"]) == 0.2
+
+
+def test_failed_attempts_are_attributed_to_the_real_ipvs_scheduled_them_to() -> None:
+    # First window: no director (nothing in any connection table). Second: lc feeding the
+    # dead node3, as the new director's table lists those source ports.
+    history = attempts("..xxx22222xxxx22222", start=FAULT)
+    for i, a in enumerate(history):
+        a["cport"] = 40000 + i
+    scheduled = {40010: "node3", 40011: "node3", 40012: "node3", 40005: "node2"}
+    first, second = failure_windows(attribute(history, scheduled), after=FAULT)
+    assert first.scheduled_to == {}
+    assert second.scheduled_to == {"node3": 3} and second.failed == 4
+    assert second.to_json()["scheduled_to"] == {"node3": 3}
+    answered = attribute(history, scheduled)[5]
+    assert "scheduled_to" not in answered, "only failed attempts are attributed"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from checks.cluster_state import parse_crm_mon, parse_ipvsadm
+from checks.cluster_state import parse_crm_mon, parse_ipvs_connections, parse_ipvsadm
 
 SAMPLE_IPVSADM = """IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
@@ -69,3 +69,17 @@ def test_ipvsadm_two_services_and_empty_table() -> None:
     assert [s.address for s in services] == ["192.168.122.100:80", "192.168.122.100:22"]
     assert len(services[0].reals) == 2 and len(services[1].reals) == 1
     assert parse_ipvsadm(SAMPLE_IPVSADM.split("TCP")[0]) == []
+
+
+IPVS_CONNECTIONS = """IPVS connection entries
+pro expire state       source             virtual            destination
+TCP 00:57  SYN_RECV    192.168.122.1:45678 192.168.122.100:80 192.168.122.112:80
+TCP 01:51  FIN_WAIT    192.168.122.1:45690 192.168.122.100:80 192.168.122.111:80
+"""
+
+
+def test_ipvs_connection_entries() -> None:
+    first, second = parse_ipvs_connections(IPVS_CONNECTIONS)
+    assert (first.state, first.client_port, first.real) == ("SYN_RECV", 45678, "192.168.122.112:80")
+    assert first.virtual == "192.168.122.100:80" and second.state == "FIN_WAIT"
+    assert parse_ipvs_connections("IPVS connection entries\npro expire state\n") == []

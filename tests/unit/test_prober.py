@@ -33,9 +33,10 @@ def listener() -> Iterator[socket.socket]:
     sock.close()
 
 
-def serve(sock: socket.socket, answer: bytes | None) -> None:
-    """Answer every connection with `answer`, or hold it silently when None."""
-    held = []
+def serve(sock: socket.socket, answer: bytes | None) -> list[socket.socket]:
+    """Answer every connection with `answer`, or hold it silently when None (the held
+    connections are returned, filled in as they come)."""
+    held: list[socket.socket] = []
 
     def loop() -> None:
         while True:
@@ -51,6 +52,7 @@ def serve(sock: socket.socket, answer: bytes | None) -> None:
             conn.close()
 
     threading.Thread(target=loop, daemon=True).start()
+    return held
 
 
 def test_answered_attempts_carry_the_answering_node(listener: socket.socket) -> None:
@@ -58,6 +60,7 @@ def test_answered_attempts_carry_the_answering_node(listener: socket.socket) -> 
     records = run_prober(listener.getsockname()[1], "--period", "0.02", "--seconds", "0.2")
     assert len(records) == 11  # t = 0, 0.02 ... 0.2
     assert all(r["ok"] and r["node"] == "node2" for r in records)
+    assert len({r["cport"] for r in records}) == 11, "each attempt its own connection"
     assert sorted(r["seq"] for r in records) == list(range(11))
 
 
@@ -69,6 +72,15 @@ def test_attempts_keep_their_schedule_while_earlier_ones_hang(listener: socket.s
     # A prober that waited for each attempt would have made 2 in 0.3 s, not 16.
     assert len(records) == 16
     assert {(r["ok"], r["error"]) for r in records} == {(False, "timeout")}
+
+
+def test_an_unanswered_attempt_still_names_its_source_port(listener: socket.socket) -> None:
+    # The server side sees each connection's source port: the record must carry the same,
+    # as IPVS's connection table will list it.
+    held = serve(listener, None)
+    records = run_prober(listener.getsockname()[1], "--timeout", "0.2", "--max-attempts", "3")
+    assert [r["error"] for r in records] == ["timeout"] * 3
+    assert sorted(r["cport"] for r in records) == sorted(c.getpeername()[1] for c in held)
 
 
 def test_a_closed_port_is_refused() -> None:
