@@ -110,10 +110,14 @@ def failure_windows(
 
 def attribute(attempts: Sequence[Record], scheduled: Mapping[int, str]) -> list[Record]:
     """The attempts, each failed one whose source port the director's connection table
-    lists (`scheduled`: source port -> real server) marked with `scheduled_to`."""
+    lists (`scheduled`: source port -> real server, entries of connections that never got
+    past their SYN) marked with `scheduled_to`. A source port the run used more than once is
+    not attributed: the table keeps one entry for it and cannot say whose it is (over ~1000
+    attempts a few ports come round again)."""
+    uses = Counter(a.get("cport") for a in attempts)
     return [
         {**a, "scheduled_to": scheduled[a["cport"]]}
-        if not a["ok"] and a.get("cport") in scheduled
+        if not a["ok"] and a.get("cport") in scheduled and uses[a["cport"]] == 1
         else a
         for a in attempts
     ]

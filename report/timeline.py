@@ -60,7 +60,7 @@ def draw(history: History, path: Path, title: str) -> Path:
         ax.axvspan(window.start - fault_at, end - fault_at, color="red", alpha=0.12, lw=0)
         label = f"{window.outage_s:.2f}s" if window.outage_s is not None else "never recovered"
         # Where IPVS sent the window's failed attempts, when a director's table said so.
-        label += "".join(f", {n} x{c}" for n, c in sorted(window.scheduled_to.items()))
+        label += "".join(f"; {c} sent to {n}" for n, c in sorted(window.scheduled_to.items()))
         ax.text(window.start - fault_at, top - 0.25 * (i % 3), label, color="darkred", fontsize=8)
     for i, node in enumerate(nodes):
         xs = [a["t"] - fault_at for a in attempts if a["ok"] and a["node"] == node]

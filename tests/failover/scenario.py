@@ -34,7 +34,8 @@ class FaultRun:
     fault: str
     node: str
     director_before: str
-    fault_at: float
+    fault_at: float  # when apply() began: the fault may bite before it returns
+    applied_at: float  # when apply() returned: the fault has surely bitten
     healed_at: float  # when the heal began
     history: History
     events: dict[str, Any] = field(default_factory=dict)
@@ -79,7 +80,8 @@ def run_fault(
         # The fault starts to bite while apply() runs (an ssh round trip, ~0.4 s under
         # UML): it is dated when apply() begins; its own record keeps when it returned.
         fault_at = time.time()
-        history.add("nemesis", t=fault_at, **fault.apply(node))
+        applied = fault.apply(node)
+        history.add("nemesis", t=fault_at, **applied)
         try:
             hold(hold_s, f"{fault.name} on {node}")
             promoted = {
@@ -100,7 +102,7 @@ def run_fault(
         time.sleep(AFTER_HEAL_S)
         history.extend("prober", attribute(prober.stop(), scheduled))
         history.extend("arp-sniffer", sniffer.stop())
-    run = FaultRun(fault.name, node, director, fault_at, heal_started, history)
+    run = FaultRun(fault.name, node, director, fault_at, applied["time"], heal_started, history)
     run.events["views"] = promoted
     for what, pattern in JOURNAL_MARKS.items():
         for n in lab.nodes:

@@ -137,3 +137,9 @@ def test_failed_attempts_are_attributed_to_the_real_ipvs_scheduled_them_to() -> 
     assert second.to_json()["scheduled_to"] == {"node3": 3}
     answered = attribute(history, scheduled)[5]
     assert "scheduled_to" not in answered, "only failed attempts are attributed"
+
+
+def test_a_source_port_used_twice_is_not_attributed() -> None:
+    history = attempts("xx22222", start=FAULT)
+    history[0]["cport"] = history[1]["cport"] = 40000  # the port came round again
+    assert all("scheduled_to" not in a for a in attribute(history, {40000: "node3"}))
