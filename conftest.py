@@ -20,7 +20,7 @@ import testinfra
 import testinfra.host
 
 from checks.verdict import Verdict
-from lab import control, deploy
+from lab import control, deploy, facts
 from lab.backends import BACKENDS
 from lab.cluster import Cluster
 from lab.control import Lab
@@ -198,18 +198,22 @@ def cluster_deployed(lab: Lab) -> bool:
 
 @pytest.fixture(scope="session")
 def cluster(lab: Lab, request: pytest.FixtureRequest) -> Lab:
-    """The lab with the cluster deployed (deploying it if it is not); the deploy's task
-    timings are kept with the reports."""
-    if not cluster_deployed(lab):
-        try:
+    """The lab with the cluster deployed (deploying it if it is not). The report gets the
+    last deploy's task timings (this one's, or `make deploy`'s) and what the run is made
+    against: backend, inventory, deployed profile, the nodes' versions (lab.facts)."""
+    reports = Path(request.config.getoption("--reports-dir"))
+    reports.mkdir(parents=True, exist_ok=True)
+    try:
+        if not cluster_deployed(lab):
             with on_terminal(request.config):
                 deploy.deploy(lab)
-        finally:
-            timings = lab.state.run_dir / deploy.TASK_TIMINGS
-            reports = Path(request.config.getoption("--reports-dir"))
-            if timings.exists():
-                reports.mkdir(parents=True, exist_ok=True)
-                shutil.copy(timings, reports / deploy.TASK_TIMINGS)
+    finally:
+        timings = lab.state.run_dir / deploy.TASK_TIMINGS
+        if timings.exists():
+            shutil.copy(timings, reports / deploy.TASK_TIMINGS)
+    record = Cluster(lab).deployed()
+    found = facts.gather(lab, INVENTORY, record.cell if record else None)
+    (reports / "facts.json").write_text(json.dumps(found, indent=1) + "\n")
     return lab
 
 
