@@ -125,3 +125,37 @@ def one_owner(answers: Sequence[Record], *, vip: str, owner_mac: str) -> Verdict
         return Verdict.judge("one ARP owner", [f"nobody answered who-has {vip}"], details)
     problems = [] if macs == [owner_mac.lower()] else [f"{macs} answered for {vip}"]
     return Verdict.judge("one ARP owner", problems, details)
+
+
+def owner_per_round(records: Sequence[Record], *, vip: str) -> Verdict:
+    """Exactly one MAC answers ARP for the VIP, sampled through a fault: the sniffer asked
+    who-has VIP every second (probes.arp --ask); each round's answers are those addressed
+    to the asker before the next round. A round nobody answered is the outage, not a
+    problem; two MACs answering one round is (two nodes claim the VIP). Details list who
+    owned the VIP when, as the asking saw it."""
+    name = "one ARP owner at a time (asked every second)"
+    rounds = sorted((r for r in records if r.get("asked") == vip), key=lambda r: r["t"])
+    if not rounds:
+        return Verdict.unknown(name, "the sniffer asked nothing", {})
+    asker = rounds[0]["asker"]
+    answers = sorted(
+        (r for r in records
+         if r.get("op") == "is-at" and r.get("psrc") == vip and r.get("eth_dst") == asker),
+        key=lambda r: r["t"],
+    )  # fmt: skip
+    ends = [r["t"] for r in rounds[1:]] + [rounds[-1]["t"] + 1.0]
+    owners: list[list[Any]] = []  # [mac or None, first round t, last round t]
+    problems = []
+    unanswered = 0
+    for ask, end in zip(rounds, ends, strict=True):
+        macs = sorted({a["hwsrc"] for a in answers if ask["t"] <= a["t"] < end})
+        unanswered += not macs
+        if len(macs) > 1:
+            problems.append(f"{len(macs)} MACs answered at {ask['t']:.1f}: {macs}")
+        owner = macs[0] if len(macs) == 1 else (None if not macs else "+".join(macs))
+        if owners and owners[-1][0] == owner:
+            owners[-1][2] = ask["t"]
+        else:
+            owners.append([owner, ask["t"], ask["t"]])
+    details = {"rounds": len(rounds), "unanswered": unanswered, "owners": owners}
+    return Verdict.judge(name, problems, details)

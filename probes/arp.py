@@ -3,6 +3,11 @@
 - `sniff IFACE --seconds N`: records every ARP frame seen on IFACE as one JSON line (op,
   psrc, pdst, hwsrc, eth dst, time, whether it is gratuitous) until N seconds have passed
   or it is told to stop (SIGINT/SIGTERM). Prints {"ready": true} once capturing.
+  With `--ask IP --every S` it also asks who-has IP every S seconds, as an ARP probe (sender
+  IP 0.0.0.0, sender MAC ASKER_MAC): only the VIP's owner answers (arp_ignore keeps the real
+  servers quiet), its answer goes to ASKER_MAC, which no host has, so no node and not the
+  client side's own neighbour table learns anything from the asking. Each ask is a line
+  {"asked": IP, "t": ...}; the answers are ordinary records with eth_dst ASKER_MAC.
 - `query VIP IFACE`: broadcasts who-has VIP and records every answer (one line per MAC).
 
 Run inside the lab's namespace: `ip netns exec NS python -m probes.arp ...`."""
@@ -23,6 +28,7 @@ from scapy.packet import Packet
 Record = dict[str, Any]
 BROADCAST = "ff:ff:ff:ff:ff:ff"
 OPS = {1: "who-has", 2: "is-at"}
+ASKER_MAC = "02:00:00:00:a5:4b"  # locally administered: belongs to no interface
 
 
 def is_gratuitous(packet: Packet, ip: str | None = None) -> bool:
@@ -51,10 +57,16 @@ def arp_record(packet: Packet) -> Record:
     }
 
 
-def sniff(iface: str, seconds: float) -> None:
-    from scapy.sendrecv import AsyncSniffer
+def ask_frame(ip: str) -> Packet:
+    """who-has ip as an ARP probe from ASKER_MAC: its answer teaches nobody anything."""
+    return Ether(src=ASKER_MAC, dst=BROADCAST) / ARP(op=1, hwsrc=ASKER_MAC, psrc="0.0.0.0", pdst=ip)
+
+
+def sniff(iface: str, seconds: float, ask: str | None = None, every: float = 1.0) -> None:
+    from scapy.sendrecv import AsyncSniffer, sendp
 
     stop = threading.Event()
+    ready = threading.Event()  # asking starts once the capture can see the answers
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     sniffer = AsyncSniffer(
@@ -62,14 +74,24 @@ def sniff(iface: str, seconds: float) -> None:
         filter="arp",
         store=False,
         prn=lambda packet: print(json.dumps(arp_record(packet)), flush=True),
-        started_callback=lambda: print(json.dumps({"ready": True}), flush=True),
+        started_callback=lambda: (print(json.dumps({"ready": True}), flush=True), ready.set()),
     )
     sniffer.start()
     deadline = time.monotonic() + seconds
+    next_ask = time.monotonic()
     # A capture that dies (no libpcap for the filter, the interface gone) ends the probe
     # with its error instead of leaving the caller waiting for a "ready" that never comes.
-    while not stop.wait(min(0.5, max(0.0, deadline - time.monotonic()))):
-        if time.monotonic() >= deadline or not sniffer.running:
+    while True:
+        now = time.monotonic()
+        if now >= deadline or not sniffer.running:
+            break
+        if ask is not None and now >= next_ask and ready.is_set():
+            asked = {"t": round(time.time(), 3), "asked": ask, "asker": ASKER_MAC}
+            print(json.dumps(asked), flush=True)
+            sendp(ask_frame(ask), iface=iface, verbose=False)
+            next_ask = now + every
+        wake = min(0.5, deadline - now, *([next_ask - now] if ask is not None else []))
+        if stop.wait(max(0.0, wake)):
             break
     # Let frames the kernel has already queued reach us before the capture closes.
     time.sleep(0.2)
@@ -90,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     s = commands.add_parser("sniff", help="record every ARP frame on an interface")
     s.add_argument("iface")
     s.add_argument("--seconds", type=float, default=60.0)
+    s.add_argument("--ask", metavar="IP", help="also ask who-has IP (an ARP probe) every --every s")
+    s.add_argument("--every", type=float, default=1.0)
     q = commands.add_parser("query", help="list every MAC answering who-has IP")
     q.add_argument("ip")
     q.add_argument("iface")
@@ -98,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sniff":
         if not 0 < args.seconds <= 900:
             p.error("--seconds must be in (0, 900] (probes are bounded)")
-        sniff(args.iface, args.seconds)
+        if not 0.1 <= args.every <= 60:
+            p.error("--every must be 0.1..60 s")
+        sniff(args.iface, args.seconds, args.ask, args.every)
     else:
         for record in query(args.ip, args.iface, args.timeout):
             print(json.dumps(record), flush=True)

@@ -115,15 +115,18 @@ class ProbeProcess:
 class ArpSniffer:
     """Records every ARP frame the client side sees, from start() to stop()."""
 
-    def __init__(self, side: ClientSide, max_seconds: float = 300) -> None:
+    def __init__(self, side: ClientSide, max_seconds: float = 300, ask: str | None = None) -> None:
         self.side = side
         self.max_seconds = max_seconds
+        self.ask = ask  # also ask who-has this IP every second (probes.arp: an ARP probe)
         self.process: ProbeProcess | None = None
 
     def start(self) -> ArpSniffer:
         argv = python_module(
             "probes.arp", "sniff", self.side.client_ifname, "--seconds", str(self.max_seconds)
         )
+        if self.ask is not None:
+            argv += ["--ask", self.ask]
         self.process = ProbeProcess(self.side, argv, "ARP sniffer")
         self.process.drain()
         return self

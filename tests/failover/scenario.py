@@ -75,7 +75,8 @@ def run_fault(
             "clock offset", node=n.name, seconds=offset.seconds, uncertainty=offset.uncertainty
         )
     prober = AvailabilityProber(lab, str(topo.vip), topo.port, max_seconds=bound)
-    with prober, ArpSniffer(lab, max_seconds=bound) as sniffer:
+    # The sniffer also asks who-has VIP every second: who owns the VIP, through the fault.
+    with prober, ArpSniffer(lab, max_seconds=bound, ask=str(topo.vip)) as sniffer:
         time.sleep(BASELINE_S)
         # The fault starts to bite while apply() runs (an ssh round trip, ~0.4 s under
         # UML): it is dated when apply() begins; its own record keeps when it returned.

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from checks.arp import SendArp, announcement
+from checks.arp import SendArp, announcement, owner_per_round
 from checks.availability import answering_again, availability
 from checks.verdict import Verdict, compose
 from lab.cluster import Cluster
@@ -79,6 +79,7 @@ def test_vip_answers_again_from_another_node(
                     [] if len(promoted) == 1 else [f"promoted while dead: {promoted or 'none'}"],
                     {"killed": kill_run.node, "promoted": promoted, "why": expect.why},
                 ),
+                owner_per_round(kill_run.history.of("arp-sniffer"), vip=str(ops.lab.topology.vip)),
                 Verdict.judge(
                     "the dead node never answers",
                     [] if kill_run.node not in after else [f"{kill_run.node} answered"],

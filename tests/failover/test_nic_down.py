@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
+from checks.arp import owner_per_round
 from checks.availability import answering_again
 from checks.verdict import Verdict, compose
 from lab.cluster import Cluster
@@ -53,6 +54,7 @@ def nic_down_on_director(
                 balanced_again_s=run.balanced_again_s(lab)
             ),
             director_at_end(run, expect.recovers),
+            owner_per_round(run.history.of("arp-sniffer"), vip=str(lab.topology.vip)),
         ],
     )
     return run, verdict

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from checks.arp import owner_per_round
 from checks.availability import availability
 from checks.verdict import Verdict, compose
 from lab import deploy
@@ -118,7 +119,8 @@ def test_director_kill_cell(
             [
                 availability(attempts, fault_at=run.fault_at, bound_s=expect.bound_s).with_details(
                     balanced_again_s=run.balanced_again_s(cluster)
-                )
+                ),
+                owner_per_round(history.of("arp-sniffer"), vip=str(cluster.topology.vip)),
             ],
         )
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.arp import SendArp, announcement, one_owner
+from checks.arp import SendArp, announcement, one_owner, owner_per_round
 
 VIP = "192.168.122.100"
 NEW = "52:54:00:7a:00:70"
@@ -142,3 +142,47 @@ def test_one_owner() -> None:
     assert one_owner([answer(OLD)], vip=VIP, owner_mac=NEW).valid is False
     silent = one_owner([], vip=VIP, owner_mac=NEW)
     assert silent.valid is False and "nobody answered" in silent.problems[0]
+
+
+ASKER = "02:00:00:00:a5:4b"
+
+
+def asked_and_answered(owners: list[list[str]]) -> list[dict[str, Any]]:
+    """One round a second; owners[i] = the MACs answering round i."""
+    records: list[dict[str, Any]] = []
+    for i, macs in enumerate(owners):
+        t = 100.0 + i
+        records.append({"t": t, "asked": VIP, "asker": ASKER})
+        records += [
+            {"t": t + 0.01, "op": "is-at", "psrc": VIP, "pdst": "0.0.0.0", "hwsrc": mac,
+             "eth_src": mac, "eth_dst": ASKER, "gratuitous": False}
+            for mac in macs
+        ]  # fmt: skip
+    return records
+
+
+def test_the_owner_moves_with_an_outage_between() -> None:
+    verdict = owner_per_round(asked_and_answered([[OLD], [OLD], [], [], [NEW]]), vip=VIP)
+    assert verdict.valid is True, verdict
+    assert verdict.details["owners"] == [
+        [OLD, 100.0, 101.0],
+        [None, 102.0, 103.0],
+        [NEW, 104.0, 104.0],
+    ]
+    assert verdict.details["unanswered"] == 2
+
+
+def test_two_owners_in_one_round_fail() -> None:
+    verdict = owner_per_round(asked_and_answered([[OLD], [OLD, NEW], [NEW]]), vip=VIP)
+    assert verdict.valid is False
+    assert verdict.problems == (f"2 MACs answered at 101.0: {sorted([OLD, NEW])}",)
+
+
+def test_answers_to_someone_else_are_not_the_askers() -> None:
+    records = asked_and_answered([[NEW]])
+    records.append({**records[-1], "hwsrc": OLD, "eth_dst": BCAST})  # a reply to another host
+    assert owner_per_round(records, vip=VIP).valid is True
+
+
+def test_no_asking_is_unknown() -> None:
+    assert owner_per_round(garps(100.0), vip=VIP).valid is None
