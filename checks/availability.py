@@ -222,3 +222,34 @@ def balanced_again(
         if want and all(a["t"] - last.get(n, float("-inf")) <= span_s for n in want):
             return round(a["t"] - fault_at, 3)
     return None
+
+
+def failures_only_sent_to(attempts: Sequence[Record], *, fault_at: float, node: str) -> Verdict:
+    """When one real server fails and the director stays: every failed attempt after the
+    fault went to that real, as the director's connection table says (attribute()). A
+    failed attempt sent elsewhere is a problem, and so is one the table should list (its
+    source port used once in the run) but does not: something other than the dead real
+    failed it. Attempts whose port came round again cannot be traced and are counted."""
+    name = f"only connections sent to {node} fail"
+    after = [a for a in attempts if a["t"] >= fault_at]
+    if not after:
+        return Verdict.unknown(name, "no attempt after the fault", {})
+    uses = Counter(a.get("cport") for a in attempts)
+    failed = [a for a in after if not a["ok"]]
+    to_node = [a for a in failed if a.get("scheduled_to") == node]
+    elsewhere = Counter(a["scheduled_to"] for a in failed if a.get("scheduled_to", node) != node)
+    untraced = [a for a in failed if "scheduled_to" not in a and uses[a.get("cport")] == 1]
+    problems = [f"{n} failed attempts were sent to {other}" for other, n in elsewhere.items()]
+    if untraced:
+        first = min(a["t"] for a in untraced) - fault_at
+        problems.append(
+            f"{len(untraced)} failed attempts no director sent anywhere (first +{first:.2f}s)"
+        )
+    details = {
+        "failed_after_fault": len(failed),
+        "sent_to_it": len(to_node),
+        "sent_elsewhere": dict(elsewhere),
+        "untraced": len(untraced),
+        "port_reused": len(failed) - len(to_node) - sum(elsewhere.values()) - len(untraced),
+    }
+    return Verdict.judge(name, problems, details)

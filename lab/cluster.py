@@ -213,6 +213,11 @@ class Cluster:
         """The director's IPVS connection table, as ipvsadm prints it (for the record)."""
         return self.lab.ssh(director, "ipvsadm -Lnc").stdout
 
+    def ldirectord_setting(self, node: str, name: str) -> float:
+        """A global numeric setting of ldirectord.cf on node (checkinterval, checktimeout)."""
+        out = self.lab.ssh(node, f"grep -E '^{name}=' /etc/ha.d/ldirectord.cf").stdout
+        return float(out.strip().split("=", 1)[1])
+
     def scheduled_ports(self, port: int, skip: Sequence[str] = ()) -> dict[int, str]:
         """Which real server (node name) IPVS scheduled each of the client side's failed
         connections to VIP:port, by source port: the entries still in SYN_RECV (the director

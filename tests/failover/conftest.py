@@ -11,7 +11,19 @@ import pytest
 from lab.cluster import Cluster, Deployed
 from lab.control import Lab
 from lab.errors import LabError
+from lab.faults import NIC_MODES
 from lab.shell import say
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test asking for `matrix_mode` runs once per NIC-down mode --matrix-modes names."""
+    if "matrix_mode" in metafunc.fixturenames:
+        wanted = metafunc.config.getoption("--matrix-modes")
+        modes = sorted(NIC_MODES) if wanted == "all" else wanted.split(",")
+        unknown = sorted(set(modes) - set(NIC_MODES))
+        if unknown:
+            raise pytest.UsageError(f"--matrix-modes: unknown {unknown} (of {sorted(NIC_MODES)})")
+        metafunc.parametrize("matrix_mode", modes)
 
 
 def read_cell(ops: Cluster) -> Deployed:

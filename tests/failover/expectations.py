@@ -66,3 +66,14 @@ def director_nic_down(cell: Deployed, timing_ms: dict[str, float]) -> Expectatio
         "membership does not change, but pingd drops to 0 on the cut node and the location "
         "rule moves the Promoted role away from it",
     )
+
+
+# ldirectord notices a failed real at its next check of it: at most checkinterval after the
+# fault, plus the check itself (a connect to a dead or cut node waits out checktimeout).
+# The margin covers the watcher (every 0.5 s, an ssh + ipvsadm round trip of ~0.3 s under
+# UML) and ldirectord's own cycle (two virtual services, three reals each, checked in turn).
+WATCH_MARGIN_S = 5.0
+
+
+def real_server_out_bound(checkinterval_s: float, checktimeout_s: float) -> float:
+    return checkinterval_s + checktimeout_s + WATCH_MARGIN_S

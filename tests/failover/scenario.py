@@ -6,6 +6,7 @@ nodes' journals all write into one History, saved with the report."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from probes.client_side import ArpSniffer, AvailabilityProber
 from probes.history import History
 
 BASELINE_S = 3.0  # answered attempts before the fault: the service was up to begin with
+WATCH_PERIOD_S = 0.5  # a watching scenario looks at the cluster this often during the window
 AFTER_HEAL_S = 5.0  # keep probing after the heal: a flap on rejoin is recorded too
 # Journal lines that tell where the failover's time went, by node.
 JOURNAL_MARKS = {
@@ -53,16 +55,30 @@ class FaultRun:
         return balanced_again(self.attempts_until_heal(), fault_at=self.fault_at, nodes=live)
 
 
-def hold(seconds: float, what: str) -> None:
-    """Sleep through a fault window, saying every 10 s that it is still held."""
+def hold(seconds: float, what: str, tick: Callable[[], None] | None = None) -> None:
+    """Sleep through a fault window, saying every 10 s that it is still held; with a tick,
+    call it about every WATCH_PERIOD_S meanwhile (a scenario watching the cluster)."""
     end = time.monotonic() + seconds
+    next_say = time.monotonic()
     while (left := end - time.monotonic()) > 0:
-        say(f"{what}: {left:.0f}s of the window left")
-        time.sleep(min(10.0, left))
+        if time.monotonic() >= next_say:
+            say(f"{what}: {left:.0f}s of the window left")
+            next_say = time.monotonic() + 10.0
+        if tick is not None:
+            tick()
+        nap = WATCH_PERIOD_S if tick is not None else 10.0
+        time.sleep(max(0.0, min(nap, end - time.monotonic())))
 
 
 def run_fault(
-    lab: Lab, ops: Cluster, history: History, fault: Fault, node: str, *, hold_s: float
+    lab: Lab,
+    ops: Cluster,
+    history: History,
+    fault: Fault,
+    node: str,
+    *,
+    hold_s: float,
+    watch: Callable[[], None] | None = None,
 ) -> FaultRun:
     topo = lab.topology
     bound = BASELINE_S + hold_s + AFTER_HEAL_S + 120  # the probes stop by themselves
@@ -84,7 +100,7 @@ def run_fault(
         applied = fault.apply(node)
         history.add("nemesis", t=fault_at, **applied)
         try:
-            hold(hold_s, f"{fault.name} on {node}")
+            hold(hold_s, f"{fault.name} on {node}", tick=watch)
             promoted = {
                 name: {"quorate": view.quorate, "promoted": view.nodes_in_role("lvs", "Promoted")}
                 for name, view in ops.views().items()

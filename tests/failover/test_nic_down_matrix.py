@@ -21,7 +21,7 @@ from checks.verdict import Verdict, compose
 from lab import deploy
 from lab.cluster import Cluster, Deployed
 from lab.control import Lab
-from lab.faults import NIC_MODES, NodeKill
+from lab.faults import NodeKill
 from probes.history import History
 from tests.failover.conftest import read_cell
 from tests.failover.expectations import director_killed
@@ -32,16 +32,6 @@ pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
 CELLS = [Deployed("seed", "dual"), Deployed("hardened", "dual")]
 # Long enough to see seed's second outage (~24 s after the kill) had it not been closed.
 KILL_WINDOW_S = 35.0
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "matrix_mode" in metafunc.fixturenames:
-        wanted = metafunc.config.getoption("--matrix-modes")
-        modes = sorted(NIC_MODES) if wanted == "all" else wanted.split(",")
-        unknown = sorted(set(modes) - set(NIC_MODES))
-        if unknown:
-            raise pytest.UsageError(f"--matrix-modes: unknown {unknown} (of {sorted(NIC_MODES)})")
-        metafunc.parametrize("matrix_mode", modes)
 
 
 def deploy_cell(lab: Lab, ops: Cluster, cell: Deployed, terminal: Callable) -> None:

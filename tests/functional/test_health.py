@@ -17,21 +17,11 @@ from lab.control import Lab
 from lab.waiting import wait_for
 from probes.client_side import sample
 from probes.history import History
+from tests.failover.expectations import real_server_out_bound
 
 pytestmark = pytest.mark.lab
 
-# A connect check on a stopped port is refused at once, so ldirectord sees the failure at
-# its next check of that real: at most checkinterval after the stop, plus the check itself
-# (at most checktimeout). The margin covers our polling (every 0.5 s, an ssh + ipvsadm
-# round trip of ~0.3 s on UML) and ldirectord's own work per cycle (both virtual services,
-# three reals each): 5 s, measured reactions stay well inside it.
-POLL_MARGIN_S = 5.0
 SAMPLES = 9
-
-
-def ldirectord_setting(lab: Lab, director: str, name: str) -> float:
-    out = lab.ssh(director, f"grep -E '^{name}=' /etc/ha.d/ldirectord.cf").stdout
-    return float(out.strip().split("=", 1)[1])
 
 
 @pytest.fixture
@@ -59,10 +49,11 @@ def test_ldirectord_quiesces_a_dead_real_and_restores_it(
         if role == "director"
         else next(n.name for n in cluster.nodes if n.name != director)
     )
-    bound = (
-        ldirectord_setting(cluster, director, "checkinterval")
-        + ldirectord_setting(cluster, director, "checktimeout")
-        + POLL_MARGIN_S
+    # The same bound as a dead real server's (the failover suites explain it); a stopped
+    # responder is refused at once, so it is met with room to spare.
+    bound = real_server_out_bound(
+        ops.ldirectord_setting(director, "checkinterval"),
+        ops.ldirectord_setting(director, "checktimeout"),
     )
     assert ops.weight_by_node(director, port)[target] > 0, "precondition: target in rotation"
 

@@ -10,6 +10,7 @@ from checks.availability import (
     availability,
     balanced_again,
     failure_windows,
+    failures_only_sent_to,
 )
 
 FAULT = 100.0
@@ -143,3 +144,38 @@ def test_a_source_port_used_twice_is_not_attributed() -> None:
     history = attempts("xx22222", start=FAULT)
     history[0]["cport"] = history[1]["cport"] = 40000  # the port came round again
     assert all("scheduled_to" not in a for a in attribute(history, {40000: "node3"}))
+
+
+def traced(pattern: str, sent: dict[int, str]) -> list[dict]:
+    history = attempts(pattern, start=FAULT)
+    for i, a in enumerate(history):
+        a["cport"] = 40000 + i
+    return attribute(history, {40000 + i: node for i, node in sent.items()})
+
+
+def test_failures_all_sent_to_the_dead_real_are_what_a_real_failure_costs() -> None:
+    history = traced("..x.x..", {2: "node3", 4: "node3"})
+    verdict = failures_only_sent_to(history, fault_at=FAULT, node="node3")
+    assert verdict.valid is True, verdict
+    assert verdict.details["sent_to_it"] == 2
+
+
+def test_a_failure_sent_to_a_live_real_or_to_nowhere_fails() -> None:
+    elsewhere = traced("..x.x..", {2: "node3", 4: "node2"})
+    assert failures_only_sent_to(elsewhere, fault_at=FAULT, node="node3").problems == (
+        "1 failed attempts were sent to node2",
+    )
+    nowhere = traced("..x.x..", {2: "node3"})
+    verdict = failures_only_sent_to(nowhere, fault_at=FAULT, node="node3")
+    assert verdict.valid is False and "no director sent anywhere" in verdict.problems[0]
+
+
+def test_a_failure_on_a_reused_port_is_counted_not_blamed() -> None:
+    history = traced("..x.x..", {2: "node3"})
+    history[4]["cport"] = history[0]["cport"]  # that port came round again
+    verdict = failures_only_sent_to(history, fault_at=FAULT, node="node3")
+    assert verdict.valid is True and verdict.details["port_reused"] == 1
+
+
+def test_no_attempt_after_the_fault_is_unknown() -> None:
+    assert failures_only_sent_to(attempts("..", start=90), fault_at=FAULT, node="n").valid is None

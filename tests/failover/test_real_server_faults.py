@@ -1,0 +1,128 @@
+"""A real server that is not the director fails: killed, or its service NIC cut (each mode
+--matrix-modes asks for). The director stays where it is; its ldirectord quiesces the real
+(weight 0, quiescent=yes) at its next failed check; until then lc may still schedule new
+connections to it, and only those fail (the director's connection table says where each
+failed attempt went). After the heal the real is weighted in again.
+
+Given a settled cluster, its director and another node, when that node fails for the fault
+window and is healed, then the outcomes below hold."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from checks.arp import owner_per_round
+from checks.availability import failures_only_sent_to
+from checks.verdict import Verdict, compose
+from lab.cluster import Cluster
+from lab.control import Lab
+from lab.errors import LabError
+from lab.faults import Fault, NodeKill, nic_fault
+from probes.history import History
+from tests.failover.expectations import real_server_out_bound
+from tests.failover.scenario import FaultRun, run_fault
+
+pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
+
+
+def weight_watch(ops: Cluster, history: History, director: str, real: str) -> Callable[[], None]:
+    """A tick for the fault window: records when the director first lists real at weight 0."""
+    port = ops.lab.topology.port
+    seen: list[float] = []
+
+    def tick() -> None:
+        if seen:
+            return
+        try:
+            weight = ops.weight_by_node(director, port).get(real)
+        except LabError:  # one slow ssh round trip is not the scenario's concern
+            return
+        if weight == 0:
+            seen.append(history.event("weight 0", node=real)["t"])
+
+    return tick
+
+
+def quiesced_in_time(run: FaultRun, bound_s: float) -> Verdict:
+    out = [e["t"] for e in run.history.of("event") if e.get("what") == "weight 0"]
+    after = round(out[0] - run.fault_at, 2) if out else None
+    problems = []
+    if after is None:
+        problems.append(f"{run.node} never went to weight 0 in the window")
+    elif after > bound_s:
+        problems.append(f"{run.node} at weight 0 only {after}s after the fault")
+    details = {"real": run.node, "out_after_s": after, "bound_s": bound_s}
+    return Verdict.judge("the director quiesces it within the bound", problems, details)
+
+
+def director_stays(run: FaultRun) -> Verdict:
+    quorate = {n: v["promoted"] for n, v in run.events["views"].items() if v["quorate"]}
+    problems = [f"{n} sees {p} promoted" for n, p in quorate.items() if p != [run.director_before]]
+    if not quorate:
+        problems.append("no node is in a quorate partition")
+    details = {"director": run.director_before, "views": run.events["views"]}
+    return Verdict.judge("the director stays where it was", problems, details)
+
+
+def weighted_in_again(ops: Cluster, real: str) -> Verdict:
+    director, took = ops.settle()
+    weights = ops.weight_by_node(director, ops.lab.topology.port)
+    problems = [] if weights.get(real, 0) > 0 else [f"{real} at weight {weights.get(real)}"]
+    details = {"weights": weights, "settled_in_s": round(took, 1)}
+    return Verdict.judge("weighted in again after the heal", problems, details)
+
+
+def real_server_fails(
+    lab: Lab, ops: Cluster, history: History, request: pytest.FixtureRequest, fault: Fault,
+    director: str,
+) -> Verdict:  # fmt: skip
+    real = next(n.name for n in lab.nodes if n.name != director)
+    bound = real_server_out_bound(
+        ops.ldirectord_setting(director, "checkinterval"),
+        ops.ldirectord_setting(director, "checktimeout"),
+    )
+    window = max(request.config.getoption("--fault-window"), bound + 10.0)
+    watch = weight_watch(ops, history, director, real)
+    run = run_fault(lab, ops, history, fault, real, hold_s=window, watch=watch)
+    attempts = run.attempts_until_heal()
+    return compose(
+        f"{fault.name} on real server {real}, director {director}",
+        [
+            quiesced_in_time(run, bound),
+            failures_only_sent_to(attempts, fault_at=run.fault_at, node=real),
+            director_stays(run),
+            owner_per_round(history.of("arp-sniffer"), vip=str(lab.topology.vip)),
+            weighted_in_again(ops, real),
+        ],
+    )
+
+
+def test_a_killed_real_server_is_taken_out_and_back(
+    cluster: Lab,
+    ops: Cluster,
+    settled: str,
+    history: History,
+    judge: Callable[[Verdict], Verdict],
+    request: pytest.FixtureRequest,
+) -> None:
+    verdict = judge(real_server_fails(cluster, ops, history, request, NodeKill(cluster), settled))
+    assert verdict.valid is True, verdict
+
+
+def test_a_real_server_whose_nic_goes_down_is_taken_out_and_back(
+    cluster: Lab,
+    ops: Cluster,
+    settled: str,
+    history: History,
+    judge: Callable[[Verdict], Verdict],
+    request: pytest.FixtureRequest,
+    matrix_mode: str,
+) -> None:
+    try:
+        fault = nic_fault(cluster, matrix_mode)
+    except LabError as exc:  # a backend without this capability says so
+        pytest.skip(str(exc))
+    verdict = judge(real_server_fails(cluster, ops, history, request, fault, settled))
+    assert verdict.valid is True, verdict
