@@ -41,6 +41,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the lab instance the suites run against",
     )
     group.addoption(
+        "--inventory",
+        type=Path,
+        default=Path(__file__).parent / "ansible" / "hosts",
+        help="Ansible inventory naming the nodes, vip and port (with --lab=hosts: the cluster's "
+        "own hosts, reached as the inventory says)",
+    )
+    group.addoption(
         "--keep-lab",
         action="store_true",
         help="leave a lab that pytest brought up running at the end",
@@ -85,6 +92,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def lab_prerequisite_problem(backend: str) -> str | None:
     if os.geteuid() != 0:
         return "needs root"
+    if backend == "hosts":
+        missing = [t for t in ("ssh", "nc", "ip") if shutil.which(t) is None]
+        return f"needs {', '.join(missing)} on this machine" if missing else None
     if backend == "uml" and shutil.which("linux.uml") is None:
         return "needs Debian's user-mode-linux (make setup)"
     if backend == "libvirt":
@@ -148,21 +158,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # pytest deploys on demand: `make lab-up && pytest` works, and so does plain `pytest` as
 # root (it then brings a lab up first and takes it down at the end).
 
-INVENTORY = Path(__file__).parent / "ansible" / "hosts"
-
 
 @pytest.fixture(scope="session")
 def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     name, backend = request.config.getoption("--lab-name"), request.config.getoption("--lab")
+    if backend == "hosts" and name == DEFAULT_LAB_NAME:
+        name = "hosts"  # never the embedded lab's name: its state would be the wrong backend
     try:
-        existing = control.running(name, backend)
+        # Hosts are attached afresh each session (the inventory may have changed).
+        existing = None if backend == "hosts" else control.running(name, backend)
+        if existing is not None:
+            yield existing
+            return
+        with on_terminal(request.config):
+            made = control.up(request.config.getoption("--inventory"), name=name, backend=backend)
     except LabError as exc:
         pytest.fail(str(exc), pytrace=False)
-    if existing is not None:
-        yield existing
-        return
-    with on_terminal(request.config):
-        made = control.up(INVENTORY, name=name, backend=backend)
     try:
         yield made
     finally:
@@ -204,7 +215,9 @@ def cluster(lab: Lab, request: pytest.FixtureRequest) -> Lab:
     reports = Path(request.config.getoption("--reports-dir"))
     reports.mkdir(parents=True, exist_ok=True)
     try:
-        if not cluster_deployed(lab):
+        # Real hosts are judged as they are: deploying onto them is the user's call
+        # (lvslab deploy --inventory PATH), never a side effect of running the suites.
+        if lab.state.backend != "hosts" and not cluster_deployed(lab):
             with on_terminal(request.config):
                 deploy.deploy(lab)
     finally:
@@ -212,7 +225,10 @@ def cluster(lab: Lab, request: pytest.FixtureRequest) -> Lab:
         if timings.exists():
             shutil.copy(timings, reports / deploy.TASK_TIMINGS)
     record = Cluster(lab).deployed()
-    found = facts.gather(lab, INVENTORY, record.cell if record else None)
+    inventory = Path(
+        lab.state.backend_data.get("inventory") or request.config.getoption("--inventory")
+    )
+    found = facts.gather(lab, inventory, record.cell if record else None)
     (reports / "facts.json").write_text(json.dumps(found, indent=1) + "\n")
     return lab
 
@@ -221,7 +237,11 @@ def cluster(lab: Lab, request: pytest.FixtureRequest) -> Lab:
 def hosts(cluster: Lab) -> dict[str, testinfra.host.Host]:
     """testinfra hosts over the lab's ssh_config, by node name."""
     config = str(cluster.state.ssh_config)
-    return {n.name: testinfra.get_host(f"ssh://{n.name}", ssh_config=config) for n in cluster.nodes}
+    sudo = bool(cluster.state.backend_data.get("become"))  # hosts that log in as a user
+    return {
+        n.name: testinfra.get_host(f"ssh://{n.name}", ssh_config=config, sudo=sudo)
+        for n in cluster.nodes
+    }
 
 
 @pytest.fixture

@@ -224,7 +224,7 @@ class Cluster:
         forwarded a SYN and saw nothing more: an answered connection goes on to CLOSE or
         FIN_WAIT), from the connection table of every reachable node but `skip` (only a
         director has entries; after a failover, old and new may both)."""
-        vip, client = f"{self.lab.topology.vip}:{port}", str(self.lab.topology.client_ip)
+        vip, client = f"{self.lab.topology.vip}:{port}", self.lab.client_ip
         by_ip = {str(n.service_ip): n.name for n in self.lab.nodes}
         scheduled = {}
         for node in self.lab.nodes:

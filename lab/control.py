@@ -43,10 +43,12 @@ class Lab:
     def ssh(
         self, node: str, command: Sequence[str] | str, *, timeout: float = 60, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        """Run a command on a node over the management network."""
+        """Run a command on a node over the management network (as root: through sudo where
+        the inventory logs in as a user and says ansible_become)."""
         self.node(node)
+        become = bool(self.state.backend_data.get("become"))
         return run_argv(
-            ssh_argv(self.state.ssh_config, node, command),
+            ssh_argv(self.state.ssh_config, node, command, become=become),
             timeout=timeout,
             check=check,
             what=f"{node}: {command}",
@@ -86,6 +88,11 @@ class Lab:
             if len(words) == 2 and words[0] == "IdentityFile":
                 return Path(words[1])
         raise LabError(f"{self.state.ssh_config} names no IdentityFile")
+
+    @property
+    def client_ip(self) -> str:
+        """The client side's address on the service network (the probes' source)."""
+        return str(self.state.backend_data.get("client_ip") or self.topology.client_ip)
 
     @property
     def client_ifname(self) -> str:
@@ -148,7 +155,7 @@ def up(
     mgmt_network: str | None = None,
 ) -> Lab:
     cls = backend_class(backend)
-    if os.geteuid() != 0:  # before Ansible reads its configuration (it may fail on HOME)
+    if cls.NEEDS_ROOT and os.geteuid() != 0:  # before Ansible reads its config (HOME)
         raise LabError(f"lvslab up needs root (the {backend} lab makes namespaces and taps)")
     topology = Topology.from_inventory(
         inventory, **({"mgmt_network": mgmt_network} if mgmt_network else {})
@@ -156,21 +163,24 @@ def up(
     run_dir = lab_dir(name)
     if (run_dir / "state.json").exists():
         existing = Lab.find(name)
-        if all(existing.backend.alive(n.name) for n in existing.nodes):
+        if existing.state.backend == backend == "hosts":
+            down(name)  # attaching again is cheap and picks up a changed inventory
+        elif all(existing.backend.alive(n.name) for n in existing.nodes):
             raise LabError(
                 f"lab {name} is already up ({existing.state.backend}); "
                 "see lvslab status, or lvslab down first"
             )
-        say(f"lab {name} exists but is not whole; removing it first")
-        down(name)
+        else:
+            say(f"lab {name} exists but is not whole; removing it first")
+            down(name)
     elif run_dir.exists():
         say(f"removing leftovers of lab {name}")
         down(name, backend=backend)
     started = time.monotonic()
     try:
-        state = cls.up(name, topology, run_dir)
+        state = cls.up(name, topology, run_dir, inventory)
         lab = Lab(state)
-        took = lab.wait_reachable([n.name for n in topology.nodes])
+        took = lab.wait_reachable([n.name for n in topology.nodes], cls.REACH_DEADLINE)
         say(
             f"{len(topology.nodes)} nodes reachable {took:.1f}s after boot "
             f"({time.monotonic() - started:.1f}s in all)"
@@ -190,6 +200,7 @@ def down(name: str = DEFAULT_LAB_NAME, *, backend: str | None = None) -> list[st
             backend = LabState.find(name).backend
         except LabError:
             backend = "uml"  # no readable state: clean up what the default backend makes
-    if os.geteuid() != 0:
+    cls = backend_class(backend)
+    if cls.NEEDS_ROOT and os.geteuid() != 0:
         raise LabError("lvslab down needs root")
-    return backend_class(backend).down(name, run_dir)
+    return cls.down(name, run_dir)

@@ -76,10 +76,53 @@ class LinkCut(Fault):
         return self._record("heal", node, changed=was_cut)
 
 
-class IfDown(Fault):
+class InGuestNicFault(Fault):
+    """A NIC fault made inside the node over ssh. Where the backend asks for it (real hosts),
+    apply() first schedules the heal on the node itself (a transient systemd timer), so a
+    harness that dies or loses its link mid-fault cannot leave the node cut for good; heal()
+    cancels the timer. It refuses a node whose ssh goes through the NIC it would cut."""
+
+    def heal_script(self) -> str:
+        raise NotImplementedError
+
+    def timer_unit(self) -> str:
+        return f"lvslab-heal-{self.name}"
+
+    def guard(self, node: str) -> None:
+        if not self.lab.backend.ssh_apart(node):
+            raise LabError(
+                f"{self.name} on {node}: ssh reaches it over its service NIC; cutting that NIC "
+                "would cut the harness off (give ansible_host a management address)"
+            )
+        after = self.lab.backend.SELF_HEAL_S
+        if after is not None:
+            self.lab.ssh(node, self_heal_command(self.timer_unit(), after, self.heal_script()))
+
+    def cancel_self_heal(self, node: str) -> None:
+        if self.lab.backend.SELF_HEAL_S is not None:
+            self.lab.ssh(node, f"systemctl stop {self.timer_unit()}.timer 2>/dev/null; true")
+
+
+def self_heal_command(unit: str, after_s: float, script: str) -> str:
+    """A transient timer on the node that runs script once after after_s seconds.
+
+    >>> self_heal_command("lvslab-heal-x", 300, "ip link set eth0 up").split(" /bin/sh")[0]
+    'systemd-run --quiet --collect --unit=lvslab-heal-x --on-active=300'
+    """
+    return (
+        f"systemd-run --quiet --collect --unit={unit} --on-active={after_s:g} "
+        f"/bin/sh -c {shlex.quote(script)}"
+    )
+
+
+class IfDown(InGuestNicFault):
     name = "nic-ifdown"
 
+    def heal_script(self) -> str:
+        return f"ip link set {shlex.quote(self.lab.state.service_ifname)} up"
+
     def apply(self, node: str) -> Record:
+        self.guard(node)
         self.lab.ssh(node, ["ip", "link", "set", self.lab.state.service_ifname, "down"])
         return self._record("apply", node)
 
@@ -87,6 +130,7 @@ class IfDown(Fault):
         ifname = self.lab.state.service_ifname
         was_down = not link_flag_up(self.lab.ssh(node, ["ip", "-o", "link", "show", ifname]).stdout)
         self.lab.ssh(node, ["ip", "link", "set", ifname, "up"])
+        self.cancel_self_heal(node)
         return self._record("heal", node, changed=was_down)
 
 
@@ -157,18 +201,23 @@ echo $changed
 """
 
 
-class FirewallDrop(Fault):
+class FirewallDrop(InGuestNicFault):
     name = "nic-drop"
 
     def _script(self, body: str) -> str:
         return f"nic={shlex.quote(self.lab.state.service_ifname)}\n{body}"
 
+    def heal_script(self) -> str:
+        return self._script(DROP_HEAL)
+
     def apply(self, node: str) -> Record:
+        self.guard(node)
         out = self.lab.ssh(node, self._script(DROP_APPLY)).stdout.split()
         return self._record("apply", node, firewall=out[-1] if out else "?")
 
     def heal(self, node: str) -> Record:
         out = self.lab.ssh(node, self._script(DROP_HEAL)).stdout
+        self.cancel_self_heal(node)
         return self._record("heal", node, changed=out.split()[-1:] == ["yes"])
 
 

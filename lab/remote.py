@@ -109,8 +109,12 @@ def render_ssh_config(
     return "\n".join(lines) + "\n"
 
 
-def ssh_argv(ssh_config: Path, node: str, command: Sequence[str] | str) -> list[str]:
+def ssh_argv(
+    ssh_config: Path, node: str, command: Sequence[str] | str, *, become: bool = False
+) -> list[str]:
     remote = command if isinstance(command, str) else shlex.join(command)
+    if become:  # the whole command line as root, pipes and all, or nothing (-n: no prompt)
+        remote = f"sudo -n sh -c {shlex.quote(remote)}"
     return ["ssh", "-F", str(ssh_config), node, remote]
 
 

@@ -11,6 +11,7 @@ from lab.errors import LabError
 BACKENDS = {
     "uml": "lab.backends.uml.UmlBackend",
     "libvirt": "lab.backends.libvirt.LibvirtBackend",
+    "hosts": "lab.backends.hosts.HostsBackend",
 }
 
 

@@ -17,13 +17,18 @@ LINK = "link"  # cut / restore the service NIC's cable on the host or switch sid
 class Backend(ABC):
     NAME: str
     CAPABILITIES: frozenset[str] = frozenset()
+    NEEDS_ROOT = True  # namespaces, taps, a libvirtd
+    REACH_DEADLINE = 300.0  # s from boot to every node on ssh (UML: ~15 s measured)
+    # In-guest NIC faults schedule their own heal on the node after this long (None: the
+    # harness heals them; a lab's management network never goes through the cut NIC).
+    SELF_HEAL_S: float | None = None
 
     def __init__(self, state: LabState) -> None:
         self.state = state
 
     @classmethod
     @abstractmethod
-    def up(cls, name: str, topology: Topology, run_dir: Path) -> LabState:
+    def up(cls, name: str, topology: Topology, run_dir: Path, inventory: Path) -> LabState:
         """Bring every node up and reachable; on failure leave nothing behind."""
 
     @classmethod
@@ -49,3 +54,8 @@ class Backend(ABC):
 
     def link_cut(self, node: str) -> bool:
         return False
+
+    def ssh_apart(self, node: str) -> bool:
+        """Whether the harness reaches node by another path than its service NIC (so an
+        in-guest NIC fault leaves it reachable). Every lab backend has a management network."""
+        return True

@@ -202,7 +202,7 @@ class LibvirtBackend(Backend):
         return netns_argv(data.get("netns") or None, ["vagrant", *args])
 
     @classmethod
-    def up(cls, name: str, topology: Topology, run_dir: Path) -> LabState:
+    def up(cls, name: str, topology: Topology, run_dir: Path, inventory: Path) -> LabState:
         settings = cls.settings(name)
         check_vagrant(settings["box"])
         conn = open_libvirt(settings["uri"])

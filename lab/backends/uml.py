@@ -152,7 +152,7 @@ class UmlBackend(Backend):
             raise LabError("/dev/net/tun is missing: the UML lab needs the tun driver")
 
     @classmethod
-    def up(cls, name: str, topology: Topology, run_dir: Path) -> LabState:
+    def up(cls, name: str, topology: Topology, run_dir: Path, inventory: Path) -> LabState:
         cls.preflight()
         image = ImageCache(home() / "images").ensure(ImageRecipe(uml_kernel_release()))
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -62,7 +62,9 @@ def fake_lab(tmp_path: Path) -> SimpleNamespace:
     state = SimpleNamespace(
         ssh_user="root", ssh_config=Path("/l/ssh/config"), run_dir=tmp_path, service_ifname="eth1"
     )
-    return SimpleNamespace(nodes=topo.nodes, topology=topo, state=state)
+    return SimpleNamespace(
+        nodes=topo.nodes, topology=topo, state=state, client_ip=str(topo.client_ip)
+    )
 
 
 def test_lab_inventory_adds_how_to_reach_nodes_and_their_service_nic(tmp_path: Path) -> None:
