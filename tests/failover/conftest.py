@@ -11,7 +11,7 @@ import pytest
 from lab.cluster import Cluster, Deployed
 from lab.control import Lab
 from lab.errors import LabError
-from lab.faults import NIC_MODES
+from lab.faults import NIC_MODES, Fault
 from lab.shell import say
 
 
@@ -24,6 +24,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if unknown:
             raise pytest.UsageError(f"--matrix-modes: unknown {unknown} (of {sorted(NIC_MODES)})")
         metafunc.parametrize("matrix_mode", modes)
+
+
+def fault_or_skip(make: Callable[[], Fault]) -> Fault:
+    """The fault, or a skip that says why this lab cannot make it (a backend without the
+    capability: real hosts whose inventory names no power commands cannot be killed)."""
+    try:
+        return make()
+    except LabError as exc:
+        pytest.skip(str(exc))
 
 
 def read_cell(ops: Cluster) -> Deployed:
