@@ -7,11 +7,15 @@ from pathlib import Path
 
 import jinja2
 import pytest
+import yaml
 
 from lab.deploy import DeploySettings, playbook_argv, strategy_env
 from lab.errors import LabError
 
 TEMPLATES = Path(__file__).parents[2] / "ansible" / "templates"
+
+
+PLAY_VARS = yaml.safe_load((TEMPLATES.parent / "lvs.yml").read_text())[0]["vars"]
 
 
 def corosync_conf(profile: str, links: str) -> str:
@@ -24,7 +28,9 @@ def corosync_conf(profile: str, links: str) -> str:
         cluster_name="lvscluster",
         lvs_profile=profile,
         corosync_links=links,
-        corosync_token_ms=1000,
+        # The play's own values, so the test follows the playbook.
+        corosync_token_ms=PLAY_VARS["corosync_token_ms"],
+        corosync_token_coefficient_ms=PLAY_VARS["corosync_token_coefficient_ms"],
         groups={"nodes": names},
         hostvars={
             n: {"ip": f"192.168.122.{110 + i}", "mgmt_ip": f"192.168.121.{110 + i}"}
@@ -46,8 +52,9 @@ def test_dual_layout_adds_a_link_on_each_nodes_management_address() -> None:
     assert rings == ["192.168.121.111", "192.168.121.112", "192.168.121.113"]
 
 
-def test_hardened_tunes_the_token() -> None:
-    assert "    token: 1000" in corosync_conf("hardened", "service").splitlines()
+def test_hardened_tunes_the_token_flat_for_three_nodes() -> None:
+    lines = corosync_conf("hardened", "service").splitlines()
+    assert "    token: 1000" in lines and "    token_coefficient: 0" in lines
 
 
 def test_settings_reach_the_playbook_as_extra_vars() -> None:
