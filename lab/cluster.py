@@ -48,9 +48,13 @@ def offset_from(sent: float, remote: float, received: float) -> ClockOffset:
 
 SETTLE_DEADLINE = 240  # s; a killed UML node boots in ~15 s and rejoins in ~40 s
 # IPVS counts a half-open connection (SYN_RECV, e.g. the director's own attempt to reach
-# the VIP scheduled to another real: docs/caveats.md) as active for 60 s; 15 s margin for
-# polling over ssh on a busy host.
-IDLE_DEADLINE = 75
+# the VIP scheduled to another real: docs/caveats.md) as active for 60 s, and keeps a closed
+# one's inactive entry for up to 120 s (FIN_WAIT, TIME_WAIT); 30 s margin for polling over
+# ssh on a busy host.
+IDLE_DEADLINE = 150
+# InActConn skew that cannot change lc's picks in a suite: the short-connection spread
+# allows 2 per node off lc's own expectation, computed from the counts it starts from.
+IDLE_INACTIVE_SKEW = 20
 
 
 @dataclass(frozen=True)
@@ -114,19 +118,27 @@ class Cluster:
         return director
 
     def idle(self) -> str | None:
-        """The director when the cluster is settled and no connection is active in IPVS on
-        any port (lc weighs each active one 256 times an inactive one). Else None."""
+        """The director when the cluster is settled, no connection is active in IPVS on any
+        port, and the reals' InActConn differ by at most IDLE_INACTIVE_SKEW (lc weighs an
+        active connection as 256 inactive ones, and picks the smallest sum: an earlier
+        suite's leftovers, a failover prober's ~1000 entries say, would otherwise decide
+        where the next connections go). Else None."""
         director = self.settled()
         if director is None:
             return None
         for port in self.lab.topology.ports:
-            if any(self.active_by_node(director, port).values()):
+            reals = self.reals_by_node(director, port).values()
+            if any(r.active for r in reals):
+                return None
+            inactive = [r.inactive for r in reals]
+            if inactive and max(inactive) - min(inactive) > IDLE_INACTIVE_SKEW:
                 return None
         return director
 
     def wait_idle(self, deadline: float = IDLE_DEADLINE) -> tuple[str, float]:
         """Wait for idle(); returns the director and the seconds it took."""
-        return wait_for("the cluster idles (settled, no active IPVS entry)", self.idle, deadline, 2)
+        what = "the cluster idles (settled, no active IPVS entry, InActConn even)"
+        return wait_for(what, self.idle, deadline, 2)
 
     def settle(self, deadline: float = SETTLE_DEADLINE) -> tuple[str, float]:
         """Heal every fault and wait until the cluster is settled (see settled()); failed
