@@ -18,7 +18,8 @@ PACEMAKER_MARGIN_S = 12.0
 # hardened on a layout where membership does not change: the ping clone's monitor (2 s)
 # and its pings (attempts 2 x timeout 1 s) drop pingd to 0, the rule bans the Promoted role,
 # pacemaker stops ldirectord (the order constraint), demotes, promotes elsewhere: measured
-# 21-23 s under UML, most of it the systemd-class ldirectord stop. 2 + 2 + 30 s.
+# 14-17 s under UML, ~6 s of it the systemd-class ldirectord stop (a daemon-reload, then a
+# poll: docs/nic-down.md). 2 + 2 + 30 s keeps 2x margin on a busy 2-core host.
 PING_DETECT_S = 4.0
 HANDOVER_MARGIN_S = 30.0
 
