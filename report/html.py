@@ -123,6 +123,15 @@ def outage_figures(details: Any) -> dict[str, Any]:
     return found
 
 
+def slowest_tasks(timings: dict[str, Any], count: int = 10) -> list[tuple[str, float]]:
+    """The deploy's slowest tasks from its timings file (lab.deploy): `tasks` is a list of
+    [name, seconds] in play order (a task may run more than once)."""
+    pairs = timings.get("tasks", [])
+    if isinstance(pairs, dict):  # the older file's {name: seconds}
+        pairs = list(pairs.items())
+    return sorted(((str(n), float(t)) for n, t in pairs), key=lambda p: -p[1])[:count]
+
+
 @dataclass
 class Run:
     rows: list[TestRow]
@@ -203,7 +212,7 @@ def collect(reports: Path) -> Run:
         scenarios=scenarios,
         outage_keys=OUTAGE_KEYS,
         tests=rows,
-        tasks=sorted(tasks.get("tasks", {}).items(), key=lambda kv: -kv[1])[:10],
+        tasks=slowest_tasks(tasks),
         deploy_seconds=tasks.get("seconds"),
     )
     out = reports / "index.html"

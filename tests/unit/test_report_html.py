@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from probes.history import History
-from report.html import build, collect, outage_figures
+from report.html import build, collect, outage_figures, slowest_tasks
 from report.paths import folder_name
 
 NODEID = "tests/failover/test_nic_down.py::test_vip_comes_back[drop]"
@@ -61,3 +61,16 @@ def test_a_scenario_that_never_recovered_says_never(tmp_path: Path) -> None:
 def test_outage_figures_are_found_in_composed_details() -> None:
     details = {"a": {"answering_after_s": 1.5}, "b": {"c": {"recovered_after_s": 9}}}
     assert outage_figures(details) == {"answering_after_s": 1.5, "recovered_after_s": 9}
+
+
+def test_the_deploys_slowest_tasks_and_the_runs_facts_are_on_the_page(tmp_path: Path) -> None:
+    # The timings file as lab.deploy writes it: [name, seconds] pairs in play order.
+    timings = {"seconds": 150.0, "tasks": [["Run pcsd", 27.0], ["Install", 3.0], ["Run pcsd", 5.0]]}
+    (tmp_path / "deploy-tasks.json").write_text(json.dumps(timings))
+    (tmp_path / "facts.json").write_text(
+        json.dumps({"lab": "lvslab (uml backend)", "pacemaker": "2.1.5"})
+    )
+    page = build(tmp_path).read_text()
+    assert "<td>Run pcsd</td><td>27.0</td>" in page and "150.0 s in all" in page
+    assert "<th>pacemaker</th><td>2.1.5</td>" in page
+    assert slowest_tasks(timings, 2) == [("Run pcsd", 27.0), ("Run pcsd", 5.0)]
