@@ -168,6 +168,8 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
         # Hosts are attached afresh each session (the inventory may have changed).
         existing = None if backend == "hosts" else control.running(name, backend)
         if existing is not None:
+            with on_terminal(request.config):
+                control.boot_dead(existing)
             yield existing
             return
         with on_terminal(request.config):

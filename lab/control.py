@@ -132,9 +132,11 @@ class Lab:
 
 
 def running(name: str, backend: str) -> Lab | None:
-    """The lab of that name if it is up with every node alive, None if there is none (or
-    only a broken one, which up() replaces). A lab of another backend is an error: tests
-    asked for one backend must never run against the other."""
+    """The lab of that name if any of its nodes runs; None if there is no such lab or none
+    of it runs (up() then replaces it). A node that is down may have been killed on purpose
+    by someone else (`lvslab fault kill`, a benchmark): callers boot it (boot_dead), never
+    rebuild the lab under them. A lab of another backend is an error: tests asked for one
+    backend must never run against the other."""
     try:
         existing = Lab.find(name)
     except LabError:
@@ -144,7 +146,18 @@ def running(name: str, backend: str) -> Lab | None:
             f"lab {name} is a {existing.state.backend} lab, not {backend}: "
             f"take it down (lvslab --name {name} down) or pick another lab name"
         )
-    return existing if all(existing.backend.alive(n.name) for n in existing.nodes) else None
+    return existing if any(existing.backend.alive(n.name) for n in existing.nodes) else None
+
+
+def boot_dead(lab: Lab) -> list[str]:
+    """Boot every node of the lab that is down and wait for ssh; the nodes it booted."""
+    dead = [n.name for n in lab.nodes if not lab.backend.alive(n.name)]
+    for node in dead:
+        say(f"{node} is down: booting it")
+        lab.backend.start(node)
+    if dead:
+        lab.wait_reachable(dead)
+    return dead
 
 
 def up(
