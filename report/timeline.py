@@ -22,6 +22,7 @@ EVENT_COLOURS = {
     "link down": "tab:olive",
     "quorum lost": "tab:gray",
     "ping lost": "tab:cyan",
+    "weight 0": "tab:red",  # a real server quiesced by ldirectord (real-server scenarios)
 }
 NODE_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:pink", "tab:olive"]
 
