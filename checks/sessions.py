@@ -110,3 +110,25 @@ def lc_spread(
         "inactive_before": inactive_before,
     }
     return Verdict.judge("lc spread of short connections", problems, details)
+
+
+def sessions_outlive_failover(pings: Sequence[Record], *, lost_node: str) -> Verdict:
+    """After a director failover, every held session to a real server that is still up
+    answers, from the node that took it. Sessions held by the lost node are not judged
+    (nothing can keep them), but a run with none to judge says "unknown"."""
+    judged = [p for p in pings if p.get("held_by") != lost_node]
+    bad = [p for p in judged if not p.get("ok")]
+    details = {
+        "held": len(pings),
+        "to_the_lost_node": len(pings) - len(judged),
+        "judged": len(judged),
+        "answered": len(judged) - len(bad),
+        "by_node": dict(Counter(p.get("held_by") for p in judged)),
+        "failures": [{k: p.get(k) for k in ("id", "held_by", "node", "error")} for p in bad],
+    }
+    if not judged:
+        return Verdict.unknown(
+            "sessions outlive failover", "no session held by a surviving real", details
+        )
+    problems = [f"{len(bad)} of {len(judged)} sessions to surviving reals failed"] if bad else []
+    return Verdict.judge("sessions outlive failover", problems, details)

@@ -278,6 +278,16 @@ class Cluster:
             raise ValueError(f"responder action {action!r}")
         self.lab.ssh(node, f"systemctl {action} {RESPONDER_UNIT}")
 
+    def resource_stickiness(self) -> int:
+        """The cluster's default resource-stickiness (0, pacemaker's default, if unset)."""
+        got = self.lab.ssh(
+            self.any_node(),
+            "crm_attribute --type rsc_defaults --name resource-stickiness --query --quiet",
+            check=False,
+        )
+        value = got.stdout.strip() if got.returncode == 0 else ""
+        return int(value) if value.lstrip("-").isdigit() else 0
+
     def agent_param(self, name: str, resource: str = "lvs") -> str:
         """A parameter of the lvs resource as the agent sees it: the CIB's value if set,
         else the default in the agent's meta-data."""

@@ -98,7 +98,10 @@ def deploy_ssh_args(ssh_config: Path) -> str | None:
 def render_lab_inventory(lab: Lab) -> str:
     """Connection facts per node; layered after ansible/hosts, so these win."""
     ssh_args = deploy_ssh_args(lab.state.ssh_config)
-    lines = ["[nodes:vars]", f"ping_hosts={lab.client_ip}", "[nodes]"]
+    lines = ["[nodes:vars]", f"ping_hosts={lab.client_ip}"]
+    if lab.state.mgmt_ifname:
+        lines.append(f"ipvs_sync_nic={lab.state.mgmt_ifname}")
+    lines.append("[nodes]")
     for node in lab.nodes:
         lines.append(
             f"{node.name} ansible_host={node.name} ansible_user={lab.state.ssh_user} "

@@ -38,6 +38,9 @@ class LabState:
     ssh_config: Path
     ssh_user: str = "root"
     service_ifname: str = "eth0"
+    # The NIC on the management network (None: not known, e.g. real hosts whose inventory
+    # does not say); the hardened profile runs IPVS connection sync over it.
+    mgmt_ifname: str | None = "eth1"
     # The client side's interface on the service network (where ARP probes run).
     client_ifname: str | None = None
     # Backend-specific facts per node (pids, tap names, domain names ...).
@@ -59,6 +62,7 @@ class LabState:
             "ssh_config": str(self.ssh_config),
             "ssh_user": self.ssh_user,
             "service_ifname": self.service_ifname,
+            "mgmt_ifname": self.mgmt_ifname,
             "client_ifname": self.client_ifname,
             "backend_data": self.backend_data,
             "vip": str(self.topology.vip),
@@ -118,6 +122,7 @@ class LabState:
             ssh_config=Path(data["ssh_config"]),
             ssh_user=data["ssh_user"],
             service_ifname=data["service_ifname"],
+            mgmt_ifname=data.get("mgmt_ifname", "eth1"),
             client_ifname=data.get("client_ifname"),
             backend_data=data.get("backend_data", {}),
             node_data={

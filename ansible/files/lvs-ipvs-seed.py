@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Seeds the new director's IPVS table before ldirectord starts (profile hardened; run as
-ldirectord.service's ExecStartPre).
+"""Seeds the new director's IPVS table before ldirectord starts (profile hardened; the
+prestart command of ocf:lvs-ha-lab:ldirectord, ocf/ldirectord).
 
 Why: ldirectord's start creates each virtual service empty, adds every real server and
 quiesces it, then checks them one after another (a dead one costs checktimeout). Until the

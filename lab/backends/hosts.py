@@ -142,6 +142,7 @@ class HostsBackend(Backend):
             ssh_config=config,
             ssh_user=group_vars.get("ansible_user", "root"),
             service_ifname=group_vars.get("service_nic", "eth0"),
+            mgmt_ifname=group_vars.get("ipvs_sync_nic"),
             client_ifname=client_ifname,
             node_data=node_data,
             backend_data={"inventory": str(inventory.resolve()), "client_ip": client_ip,

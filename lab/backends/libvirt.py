@@ -30,6 +30,7 @@ VAGRANT_DIR = Path(__file__).parents[1] / "vagrant"
 DEFAULT_URI = "qemu:///system"
 DEFAULT_BOX = "debian/bookworm64"
 SERVICE_IFNAME = "eth1"  # vagrant-libvirt: eth0 is vagrant's management network
+MGMT_IFNAME = "eth0"
 UP_TIMEOUT = 1800  # s; TCG boots are slow
 
 
@@ -225,6 +226,7 @@ class LibvirtBackend(Backend):
             ssh_config=run_dir / "ssh_config",
             ssh_user="root",
             service_ifname=SERVICE_IFNAME,
+            mgmt_ifname=MGMT_IFNAME,
             client_ifname=bridge,
             node_data={n.name: {"domain": f"{settings['prefix']}{n.name}"} for n in topology.nodes},
             backend_data=data,

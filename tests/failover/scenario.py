@@ -79,7 +79,10 @@ def run_fault(
     *,
     hold_s: float,
     watch: Callable[[], None] | None = None,
+    at_window_end: Callable[[], None] | None = None,
 ) -> FaultRun:
+    """Probes up, baseline, fault held for hold_s (calling watch about every
+    WATCH_PERIOD_S), at_window_end called once while the fault still holds, heal."""
     topo = lab.topology
     bound = BASELINE_S + hold_s + AFTER_HEAL_S + 120  # the probes stop by themselves
     director = ops.director()
@@ -106,6 +109,8 @@ def run_fault(
                 for name, view in ops.views().items()
             }
             history.event("views at the end of the window", views=promoted)
+            if at_window_end is not None:
+                at_window_end()
             # Failed attempts that reached a director are in its connection table (a SYN
             # IPVS forwarded stays there ~60 s): read now, before the heal changes who
             # directs, so that each failure window can name the real it was sent to.

@@ -1,9 +1,12 @@
 """The director dies (power cut: the node's processes killed at once). One kill, judged
-three ways: the VIP answers again from another node within the bound, the new director
-announces itself with gratuitous ARP, and no connection fails after the VIP answers again.
+five ways: the VIP answers again from another node within the bound, the new director
+announces itself with gratuitous ARP, the killed node rejoins without taking the VIP back,
+sessions held through the failover to surviving reals still answer, and no connection fails
+after the VIP answers again.
 
-Given a settled cluster and its director, when the director is killed and held dead for
-the fault window, then booted again, then the outcomes below hold."""
+Given a settled cluster, its director and sessions held through the VIP, when the director
+is killed and held dead for the fault window, then booted again, then the outcomes below
+hold."""
 
 from __future__ import annotations
 
@@ -13,10 +16,12 @@ import pytest
 
 from checks.arp import SendArp, announcement, owner_per_round
 from checks.availability import answering_again, availability
+from checks.sessions import sessions_outlive_failover
 from checks.verdict import Verdict, compose
 from lab.cluster import Cluster
 from lab.control import Lab
 from lab.faults import NodeKill
+from probes.client_side import HeldSessions
 from probes.history import History
 from report import timeline
 from tests.failover.conftest import fault_or_skip, read_cell
@@ -25,6 +30,13 @@ from tests.failover.scenario import FaultRun, run_fault
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
 ANNOUNCE_BOUND_S = 5.0  # as in tests/functional/test_garp.py, where it is explained
+HELD_PER_NODE = 2
+HELD_PING_TIMEOUT_S = 5.0  # a reset session fails at once; a black-holed one waits this long
+NO_SYNC = (
+    "no IPVS connection sync (seed, or no ipvs_sync_nic): the new director has no entry for a "
+    "session in flight, takes its next segment for itself (the VIP is local) and answers RST; "
+    "only sessions the new director serves itself survive. hardened syncs over the mgmt NIC."
+)
 SECOND_OUTAGE = (
     "seed: ldirectord's start on the new director creates each virtual service empty, adds "
     "every real and quiesces it, then checks them one by one (the dead one costs "
@@ -49,9 +61,32 @@ def kill_run(
         timing = ops.corosync_timing()
         history.event("corosync timing", **timing)
         window = request.config.getoption("--fault-window")
-        with terminal():
-            run = run_fault(cluster, ops, history, kill, director, hold_s=window)
+        topo = cluster.topology
+        # Sessions held through the failover (two per node, placed by lc on the idle
+        # cluster), pinged once at the end of the window, before the killed node is back.
+        with HeldSessions(cluster, str(topo.vip), topo.port, timeout=HELD_PING_TIMEOUT_S) as held:
+            for _ in range(HELD_PER_NODE * len(cluster.nodes)):
+                history.add("holder", **held.open())
+
+            def ping_held() -> None:
+                history.extend("holder", held.ping())
+
+            with terminal():
+                run = run_fault(
+                    cluster, ops, history, kill, director, hold_s=window, at_window_end=ping_held
+                )
         run.events["expectation"] = director_killed(timing)
+        run.events["ipvs sync"] = ops.agent_param("sync_interface") or None
+        # The killed node boots on heal; once it has rejoined, who directs says whether it
+        # took the VIP back (judged by test_the_killed_node_rejoins_...).
+        with terminal():
+            run.events["director after rejoin"], _ = ops.settle()
+        run.events["resource-stickiness"] = ops.resource_stickiness()
+        history.event(
+            "rejoined",
+            director=run.events["director after rejoin"],
+            stickiness=run.events["resource-stickiness"],
+        )
         yield run
     finally:
         timeline.save(history, reports_of(request.node))
@@ -108,6 +143,43 @@ def test_new_director_announces_itself(
             promoted_at=promoted_at,
             send_arp=send_arp,
             start_bound_s=ANNOUNCE_BOUND_S,
+        )
+    )
+    assert verdict.valid is True, verdict
+
+
+def test_the_killed_node_rejoins_without_taking_the_vip_back(
+    kill_run: FaultRun, judge: Callable[[Verdict], Verdict]
+) -> None:
+    """With resource-stickiness above 0 (the article sets 100) the new director keeps the
+    Promoted role when the killed node rejoins: the agent's promotion scores are equal
+    (10 promoted, 5 unpromoted on every node), so only stickiness decides, and a move back
+    would cost a second outage for nothing."""
+    promoted = sorted(kill_run.events.get("promoting", {}))
+    after = kill_run.events["director after rejoin"]
+    stickiness = kill_run.events["resource-stickiness"]
+    if len(promoted) != 1:
+        pytest.fail(f"no single new director to judge: promoted {promoted}")
+    problems = []
+    if stickiness <= 0:
+        problems.append(f"resource-stickiness {stickiness}: nothing keeps the VIP where it is")
+    if after != promoted[0]:
+        problems.append(f"director after rejoin is {after}, not the new director {promoted[0]}")
+    details = {"killed": kill_run.node, "new director": promoted[0], "director after rejoin": after,
+               "resource-stickiness": stickiness}  # fmt: skip
+    verdict = judge(Verdict.judge("killed node rejoins, VIP stays", problems, details))
+    assert verdict.valid is True, verdict
+
+
+def test_sessions_in_flight_outlive_the_failover(
+    kill_run: FaultRun, judge: Callable[[Verdict], Verdict], request: pytest.FixtureRequest
+) -> None:
+    if kill_run.events["ipvs sync"] is None:
+        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=NO_SYNC))
+    pings = [r for r in kill_run.history.of("holder") if r.get("event") == "ping"]
+    verdict = judge(
+        sessions_outlive_failover(pings, lost_node=kill_run.node).with_details(
+            ipvs_sync=kill_run.events["ipvs sync"]
         )
     )
     assert verdict.valid is True, verdict

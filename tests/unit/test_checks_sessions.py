@@ -5,6 +5,7 @@ from checks.sessions import (
     lc_short_connection_counts,
     lc_spread,
     least_connection,
+    sessions_outlive_failover,
     spread,
 )
 from checks.verdict import Verdict, compose
@@ -36,6 +37,32 @@ def test_held_sessions() -> None:
     verdict = held_sessions_answer(moved)
     assert verdict.valid is False and verdict.details["failures"][0]["held_by"] == "node2"
     assert held_sessions_answer([]).valid is None
+
+
+def ping(session: int, held_by: str, ok: bool) -> dict:
+    record = {"id": session, "held_by": held_by, "ok": ok, "node": held_by if ok else None}
+    return record if ok else {**record, "error": "ConnectionResetError: [Errno 104]"}
+
+
+def test_sessions_to_surviving_reals_must_answer_after_a_failover() -> None:
+    pings = [ping(0, "node1", False), ping(1, "node2", True), ping(2, "node3", True)]
+    verdict = sessions_outlive_failover(pings, lost_node="node1")
+    assert verdict.valid is True, verdict
+    assert verdict.details["to_the_lost_node"] == 1 and verdict.details["judged"] == 2
+
+
+def test_a_reset_session_to_a_surviving_real_fails_the_check() -> None:
+    pings = [ping(0, "node1", False), ping(1, "node2", True), ping(2, "node3", False)]
+    verdict = sessions_outlive_failover(pings, lost_node="node1")
+    assert verdict.valid is False
+    assert verdict.details["failures"] == [
+        {"id": 2, "held_by": "node3", "node": None, "error": "ConnectionResetError: [Errno 104]"}
+    ]
+
+
+def test_sessions_only_to_the_lost_node_judge_nothing() -> None:
+    assert sessions_outlive_failover([ping(0, "node1", False)], lost_node="node1").valid is None
+    assert sessions_outlive_failover([], lost_node="node1").valid is None
 
 
 def test_spread() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
+import pytest
 
 from tests.unit.test_ocf_agent import RA_ROOT
 
@@ -20,19 +21,19 @@ RESOURCES = ["lvs-clone", "ldirectord", "ping-clone"]
 CONSTRAINTS = ["ldirectord-with-director", "ldirectord-after-promote", "lvs-needs-service-net"]
 
 
-def render(name: str) -> str:
+def render(name: str, profile: str = "hardened") -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(CIB_TEMPLATES), undefined=jinja2.StrictUndefined
     )
     return env.get_template(f"{name}.xml.j2").render(
         lvs_nic="eth0", vip="192.168.122.100", lvs_monitor_mode="full",
-        ping_hosts="192.168.122.1",
+        ping_hosts="192.168.122.1", lvs_profile=profile, ipvs_sync_nic="eth1",
     )  # fmt: skip
 
 
-def cib_with_every_object() -> str:
-    resources = "".join(render(n) for n in RESOURCES)
-    constraints = "".join(render(n) for n in CONSTRAINTS)
+def cib_with_every_object(profile: str = "hardened") -> str:
+    resources = "".join(render(n, profile) for n in RESOURCES)
+    constraints = "".join(render(n, profile) for n in CONSTRAINTS)
     return (
         '<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">'
         "<configuration><crm_config/><nodes/>"
@@ -53,20 +54,43 @@ def test_objects_carry_what_the_playbook_looks_them_up_by() -> None:
     lvs = cib.find(".//primitive[@id='lvs']")
     assert lvs is not None and lvs.get("type") == "lvs"
     params = {n.get("name"): n.get("value") for n in lvs.iter("nvpair")}
-    assert params == {"nic": "eth0", "vip": "192.168.122.100", "monitor_mode": "full"}
+    assert params == {
+        "nic": "eth0", "vip": "192.168.122.100", "monitor_mode": "full", "sync_interface": "eth1",
+    }  # fmt: skip
     rule = cib.find(".//rsc_location[@id='lvs-needs-service-net']/rule")
     assert rule is not None and rule.get("role") == "Promoted"
     assert rule.get("score") == "-INFINITY" and rule.get("boolean-op") == "or"
 
 
+@pytest.mark.parametrize("profile", ["seed", "hardened"])
 def test_the_cib_validates_against_pacemakers_schema(
-    tmp_path: Path, needs: Callable[[object, str], None]
+    profile: str, tmp_path: Path, needs: Callable[[object, str], None]
 ) -> None:
     needs(SCHEMA.exists() and shutil.which("xmllint"), f"needs {SCHEMA} and xmllint (make setup)")
     document = tmp_path / "cib.xml"
-    document.write_text(cib_with_every_object())
+    document.write_text(cib_with_every_object(profile))
     lint = subprocess.run(
         ["xmllint", "--noout", "--relaxng", str(SCHEMA), str(document)],
         capture_output=True, text=True,
     )  # fmt: skip
     assert lint.returncode == 0, lint.stderr
+
+
+def test_ldirectord_runs_as_the_article_says_on_seed_and_stops_at_once_on_hardened() -> None:
+    seed = ET.fromstring(render("ldirectord", "seed"))
+    assert (seed.get("class"), seed.get("type")) == ("systemd", "ldirectord")
+    hardened = ET.fromstring(render("ldirectord", "hardened"))
+    assert (hardened.get("class"), hardened.get("provider")) == ("ocf", "lvs-ha-lab")
+    params = {n.get("name"): n.get("value") for n in hardened.iter("nvpair")}
+    assert params["prestart"] == "/usr/local/sbin/lvs-ipvs-seed"
+    # Created stopped: the deploy lets it run once its constraints exist.
+    assert (
+        params["target-role"] == "Stopped"
+        and seed.find(".//nvpair[@name='target-role']") is not None
+    )
+
+
+def test_seed_runs_no_connection_sync() -> None:
+    lvs = ET.fromstring(render("lvs-clone", "seed")).find(".//primitive[@id='lvs']")
+    assert lvs is not None
+    assert "sync_interface" not in {n.get("name") for n in lvs.iter("nvpair")}

@@ -60,8 +60,9 @@ def test_ldirectord_cf_one_virtual_per_service() -> None:
 def fake_lab(tmp_path: Path) -> SimpleNamespace:
     topo = Topology.from_inventory(ANSIBLE / "hosts")
     state = SimpleNamespace(
-        ssh_user="root", ssh_config=Path("/l/ssh/config"), run_dir=tmp_path, service_ifname="eth1"
-    )
+        ssh_user="root", ssh_config=Path("/l/ssh/config"), run_dir=tmp_path,
+        service_ifname="eth1", mgmt_ifname="eth0",
+    )  # fmt: skip
     return SimpleNamespace(
         nodes=topo.nodes, topology=topo, state=state, client_ip=str(topo.client_ip)
     )
@@ -72,6 +73,7 @@ def test_lab_inventory_adds_how_to_reach_nodes_and_their_service_nic(tmp_path: P
     assert text.splitlines() == [
         "[nodes:vars]",
         "ping_hosts=192.168.122.1",
+        "ipvs_sync_nic=eth0",
         "[nodes]",
         *(
             f"node{i} ansible_host=node{i} ansible_user=root "
@@ -82,12 +84,19 @@ def test_lab_inventory_adds_how_to_reach_nodes_and_their_service_nic(tmp_path: P
     ]
 
 
+def test_lab_inventory_names_no_sync_nic_when_the_lab_does_not_know_one(tmp_path: Path) -> None:
+    lab = fake_lab(tmp_path)
+    lab.state.mgmt_ifname = None
+    assert not any("ipvs_sync_nic" in line for line in render_lab_inventory(lab).splitlines())
+
+
 def test_deploy_multiplexes_over_the_labs_socket_dir_with_a_long_persist(tmp_path: Path) -> None:
     config = tmp_path / "config"
     config.write_text("Host *\n    User root\n    ControlPath /run/lvs-ha-lab/abc/cm-%n\n")
     lab = fake_lab(tmp_path)
     lab.state.ssh_config = config
-    line = render_lab_inventory(lab).splitlines()[3]
+    lines = render_lab_inventory(lab).splitlines()
+    line = lines[lines.index("[nodes]") + 1]
     assert (
         "ansible_ssh_args='-C -o ControlMaster=auto -o ControlPersist=30m "
         "-o ControlPath=/run/lvs-ha-lab/abc/cm-a-%n' " in line
