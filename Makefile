@@ -100,13 +100,14 @@ test: venv ocf-lib
 	$(BIN)/pytest tests/unit
 
 # The project's tests, as CI runs them: unit tests, the lab's own tests, then every
-# validation suite for real, the failover matrix's CI subset included (drop mode on the dual
-# layout under both profiles). --require-lab turns a missing lab prerequisite into a failure.
+# validation suite for real: every NIC-down mode on the deployed cell (--nic-modes=all), the
+# failover matrix's CI subset (drop mode on the dual layout under both profiles). make run
+# cuts the deployed cell's NIC down one way only (drop, the default). --require-lab turns a missing lab prerequisite into a failure.
 # tests/functional runs in a shuffled order (the seed is in pytest's header: SEED=N replays
 # it), so that no suite leans on another's order or leftovers.
 SEED ?= $(shell date +%s)
 check: setup libvirt-setup lint
-	$(BIN)/pytest --require-lab --switch-cells --shuffle-functional=$(SEED) \
+	$(BIN)/pytest --require-lab --switch-cells --nic-modes=all --shuffle-functional=$(SEED) \
 		--junitxml=$(REPORTS)/junit.xml tests
 
 # The main job: lab up, deploy, the validation suites (functional and failover, the
@@ -121,7 +122,7 @@ run: lab-up deploy
 # Every NIC-down mode in every cell of the matrix (nightly; ~20 min on 2 cores), then the
 # outage table (printed, and as JSON in reports/failover.json) and the report page.
 failover-matrix: setup
-	$(BIN)/pytest --require-lab --switch-cells --matrix-modes=all \
+	$(BIN)/pytest --require-lab --switch-cells --nic-modes=all --matrix-modes=all \
 		--junitxml=$(REPORTS)/junit.xml tests/failover; rc=$$?; \
 		$(BIN)/python -m report.html $(REPORTS); exit $$rc
 bench-failover: failover-matrix

@@ -70,6 +70,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         " implied on a lab pytest brought up itself",
     )
     group.addoption(
+        "--nic-modes",
+        default="drop",
+        help="NIC-down modes the scenarios on the deployed cell run (director and real server),"
+        " comma-separated, or 'all' (default %(default)s)",
+    )
+    group.addoption(
         "--matrix-modes",
         default="drop",
         help="NIC-down modes the failover matrix runs per cell, comma-separated, or 'all'"

@@ -14,16 +14,22 @@ from lab.errors import LabError
 from lab.faults import NIC_MODES, Fault
 from lab.shell import say
 
+# Fixture name -> the option that lists its NIC-down modes.
+MODE_OPTIONS = {"nic_mode": "--nic-modes", "matrix_mode": "--matrix-modes"}
+
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A test asking for `matrix_mode` runs once per NIC-down mode --matrix-modes names."""
-    if "matrix_mode" in metafunc.fixturenames:
-        wanted = metafunc.config.getoption("--matrix-modes")
+    """A test asking for `nic_mode` (the deployed cell's scenarios) or `matrix_mode` (the
+    matrix's cells) runs once per NIC-down mode its option names."""
+    for fixture, option in MODE_OPTIONS.items():
+        if fixture not in metafunc.fixturenames:
+            continue
+        wanted = metafunc.config.getoption(option)
         modes = sorted(NIC_MODES) if wanted == "all" else wanted.split(",")
         unknown = sorted(set(modes) - set(NIC_MODES))
         if unknown:
-            raise pytest.UsageError(f"--matrix-modes: unknown {unknown} (of {sorted(NIC_MODES)})")
-        metafunc.parametrize("matrix_mode", modes)
+            raise pytest.UsageError(f"{option}: unknown {unknown} (of {sorted(NIC_MODES)})")
+        metafunc.parametrize(fixture, modes)
 
 
 def fault_or_skip(make: Callable[[], Fault]) -> Fault:

@@ -16,7 +16,7 @@ from checks.verdict import Verdict, compose
 from lab.cluster import Cluster
 from lab.control import Lab
 from lab.errors import LabError
-from lab.faults import NIC_MODES, nic_fault
+from lab.faults import nic_fault
 from probes.history import History
 from tests.failover.conftest import read_cell
 from tests.failover.expectations import director_nic_down
@@ -77,7 +77,6 @@ def director_at_end(run: FaultRun, moved: bool) -> Verdict:
     return Verdict.judge("one director at the end of the window", problems, details)
 
 
-@pytest.mark.parametrize("mode", sorted(NIC_MODES))
 def test_vip_comes_back_when_the_directors_nic_goes_down(
     cluster: Lab,
     ops: Cluster,
@@ -85,8 +84,8 @@ def test_vip_comes_back_when_the_directors_nic_goes_down(
     history: History,
     judge: Callable[[Verdict], Verdict],
     request: pytest.FixtureRequest,
-    mode: str,
+    nic_mode: str,
 ) -> None:
-    _, verdict = nic_down_on_director(cluster, ops, history, request, mode)
+    _, verdict = nic_down_on_director(cluster, ops, history, request, nic_mode)
     judge(verdict)
     assert verdict.valid is True, verdict

@@ -73,6 +73,8 @@ def test_meta_data_speaks_ocf_1_1_roles_and_defaults() -> None:
         ({"vip": "192.168.122.100", "vip_prefix": "x"}, "not a number from 1 to 32"),
         ({"vip": "192.168.122.100", "arp_count": "five"}, "not a whole number"),
         ({"vip": "192.168.122.100", "monitor_mode": "psychic"}, "not supported"),
+        ({"vip": "192.168.122.100", "sync_id": "256"}, "not a number from 0 to 255"),
+        ({"vip": "192.168.122.100", "sync_id": "-1"}, "not a number from 0 to 255"),
     ],
 )
 def test_validate_all_rejects_bad_configuration(params: dict[str, str], reason: str) -> None:
