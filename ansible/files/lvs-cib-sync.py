@@ -8,7 +8,10 @@ re-deploy would report no change while the cluster still runs the old definition
 
 Input (argv[1]): a JSON list, in creation order, of
   {"object": name, "scope": "resources"|"constraints", "find": ElementTree path,
-   "xml": the object's XML, or null for "must not exist"}.
+   "xml": the object's XML, or null for "must not exist",
+   "clear_first": optional {"scope": ..., "find": ...}, an object to delete before this
+   one is replaced (e.g. a rule on the attribute a resource sets: a restart of the resource
+   deletes the attribute, and the rule would act on that; the deploy puts it back after)}.
 Each object is looked up in the live configuration (`cibadmin --query`, once), compared with
 its template ignoring whitespace and the `target-role` meta attribute (the deploy and the
 operator start and stop resources through it; a re-deploy must not undo that), then created,
@@ -33,6 +36,7 @@ class Wanted:
     scope: str
     find: str
     xml: str | None
+    clear_first: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,12 +112,15 @@ def plan(configuration: ET.Element, wanted: list[Wanted]) -> list[Change]:
             changes.append(Change("created", item.object, (create_argv(item.scope, item.xml),)))
         elif not same(live, want):
             new = ET.tostring(keep_target_role(live, want), encoding="unicode")
+            calls: tuple[tuple[str, ...], ...] = ()
+            if item.clear_first is not None:
+                guard = configuration.find(item.clear_first["find"])
+                if guard is not None:
+                    calls = (delete_argv(item.clear_first["scope"], guard),)
             if live.tag == want.tag and live.get("id") == want.get("id"):
-                calls: tuple[tuple[str, ...], ...] = (
-                    ("cibadmin", "--replace", "--scope", item.scope, "--xml-text", new),
-                )
+                calls += (("cibadmin", "--replace", "--scope", item.scope, "--xml-text", new),)
             else:
-                calls = (delete_argv(item.scope, live), create_argv(item.scope, new))
+                calls += (delete_argv(item.scope, live), create_argv(item.scope, new))
             changes.append(Change("replaced", item.object, calls))
     return changes
 

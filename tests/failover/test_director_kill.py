@@ -152,9 +152,9 @@ def test_the_killed_node_rejoins_without_taking_the_vip_back(
     kill_run: FaultRun, judge: Callable[[Verdict], Verdict]
 ) -> None:
     """With resource-stickiness above 0 (the article sets 100) the new director keeps the
-    Promoted role when the killed node rejoins: the agent's promotion scores are equal
-    (10 promoted, 5 unpromoted on every node), so only stickiness decides, and a move back
-    would cost a second outage for nothing."""
+    Promoted role when the killed node rejoins: the agent gives every started instance the
+    same promotion score, so only stickiness decides, and a move back would cost a second
+    outage for nothing."""
     promoted = sorted(kill_run.events.get("promoting", {}))
     after = kill_run.events["director after rejoin"]
     stickiness = kill_run.events["resource-stickiness"]

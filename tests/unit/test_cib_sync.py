@@ -94,6 +94,24 @@ def test_an_object_found_under_another_id_is_deleted_then_created(sync: ModuleTy
     assert 'id="ldirectord"' in change.argv[1][-1]
 
 
+def test_a_guard_is_deleted_before_its_resource_is_replaced_and_only_then(
+    sync: ModuleType,
+) -> None:
+    rule = render("lvs-needs-service-net")
+    live = ET.fromstring(
+        f"<configuration><resources>{render('ping-clone')}</resources>"
+        f"<constraints>{rule}</constraints></configuration>"
+    )
+    guard = {"scope": "constraints", "find": ".//rsc_location[@id='lvs-needs-service-net']"}
+    changed = render("ping-clone").replace('name="attempts" value="2"', 'name="attempts" value="3"')
+    ping = ".//clone[@id='ping-clone']"
+    [change] = sync.plan(live, [sync.Wanted("ping-clone", "resources", ping, changed, guard)])
+    assert [call[1] for call in change.argv] == ["--delete", "--replace"]
+    assert change.argv[0][-1] == '<rsc_location id="lvs-needs-service-net"/>'
+    same = render("ping-clone")
+    assert sync.plan(live, [sync.Wanted("ping-clone", "resources", ping, same, guard)]) == []
+
+
 def test_an_unwanted_object_is_deleted_and_an_absent_one_left_absent(sync: ModuleType) -> None:
     live = configuration(render("ldirectord", "seed"))
     [change] = sync.plan(live, wanted(sync, None))
