@@ -98,7 +98,9 @@ def deploy_ssh_args(ssh_config: Path) -> str | None:
 def render_lab_inventory(lab: Lab) -> str:
     """Connection facts per node; layered after ansible/hosts, so these win."""
     ssh_args = deploy_ssh_args(lab.state.ssh_config)
-    lines = ["[nodes:vars]", f"ping_hosts={lab.client_ip}"]
+    # A lab's nodes have one vCPU each on a shared host: pacemaker's load throttle would
+    # serialise every action (ansible/lvs.yml, load-threshold).
+    lines = ["[nodes:vars]", f"ping_hosts={lab.client_ip}", "pacemaker_load_threshold=400%"]
     if lab.state.mgmt_ifname:
         lines.append(f"ipvs_sync_nic={lab.state.mgmt_ifname}")
     lines.append("[nodes]")

@@ -73,6 +73,7 @@ def test_lab_inventory_adds_how_to_reach_nodes_and_their_service_nic(tmp_path: P
     assert text.splitlines() == [
         "[nodes:vars]",
         "ping_hosts=192.168.122.1",
+        "pacemaker_load_threshold=400%",
         "ipvs_sync_nic=eth0",
         "[nodes]",
         *(
