@@ -15,13 +15,14 @@ from lab.cluster import Deployed
 # 3.6 s on a UML node (forks at ~0.2 s each), the whole failover 9-11 s in all with
 # corosync's default token. 12 s covers that with ~2x margin on a busy 2-core host.
 PACEMAKER_MARGIN_S = 12.0
-# hardened on a layout where membership does not change: the ping clone's monitor (2 s)
-# and its pings (attempts 2 x timeout 1 s) drop pingd to 0, the rule bans the Promoted role,
-# pacemaker stops ldirectord (the order constraint), demotes, promotes elsewhere: measured
-# 14-17 s under UML, ~6 s of it the systemd-class ldirectord stop (a daemon-reload, then a
-# poll: docs/nic-down.md). 2 + 2 + 30 s keeps 2x margin on a busy 2-core host.
+# hardened on a layout where membership does not change: the ping clone's monitor (every
+# 1 s, ~1 s to run under UML) and its pings (attempts 2 x timeout 1 s) drop pingd to 0, the
+# rule bans the Promoted role, pacemaker stops ldirectord (the order constraint; the
+# project's agent kills it at once), demotes, promotes elsewhere: measured 2.5-3.8 s from
+# pingd 0 to "promoting:" (docs/nic-down.md). 12 s, as for a node lost, keeps 3x margin
+# on a busy 2-core host.
 PING_DETECT_S = 4.0
-HANDOVER_MARGIN_S = 30.0
+HANDOVER_MARGIN_S = 12.0
 
 NEVER_DUAL_SEED = (
     "seed + dual: the NIC-down bug. Corosync loses link 0 (service NIC) and carries on over "
