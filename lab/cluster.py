@@ -97,6 +97,12 @@ class Cluster:
             timing[key] = float(out.rsplit("=", 1)[1])
         return timing
 
+    def corosync_links(self, node: str | None = None) -> int:
+        """How many knet links corosync runs on node (any node by default), as it runs, not
+        as corosync.conf says: a reloaded configuration must have taken effect."""
+        out = self.lab.ssh(node or self.any_node(), "corosync-cfgtool -s").stdout
+        return sum(1 for line in out.splitlines() if line.startswith("LINK ID"))
+
     def settled(self) -> str | None:
         """The director when the cluster is whole and quiet: every node online in one
         quorate partition, one promoted lvs with ldirectord beside it, no failed actions,

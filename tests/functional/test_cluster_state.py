@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from checks.cluster_state import ClusterStatus, parse_crm_mon, parse_ipvsadm
+from lab.cluster import Cluster
 from lab.control import Lab
 
 pytestmark = pytest.mark.lab
@@ -90,3 +91,17 @@ def test_corosync_runs_on_the_service_network(cluster: Lab) -> None:
         line.split("=")[-1].strip() for line in out.splitlines() if ".ring0_addr" in line
     )
     assert addrs == sorted(str(n.service_ip) for n in cluster.nodes)
+
+
+def test_corosync_runs_the_deployed_layout_and_timing(cluster: Lab, ops: Cluster) -> None:
+    """What corosync runs, not what its file says (a switch reloads it in place): one knet
+    link per layout's network, and the profile's token (hardened: 1000 ms flat; seed:
+    corosync's default, 3000 ms + 650 ms per node past two)."""
+    cell = ops.deployed()
+    if cell is None:
+        pytest.skip("no lvs-ha-lab deploy record on the nodes: no layout to compare against")
+    want_links = {"service": 1, "dual": 2}[cell.corosync_links]
+    links = {n.name: ops.corosync_links(n.name) for n in cluster.nodes}
+    assert set(links.values()) == {want_links}, f"{cell.cell}: links {links}"
+    want_token = 1000.0 if cell.profile == "hardened" else 3000.0 + 650 * (len(cluster.nodes) - 2)
+    assert ops.corosync_timing()["token"] == want_token
