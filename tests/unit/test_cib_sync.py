@@ -3,30 +3,23 @@ and deletes for a given live configuration, and what it does when cibadmin refus
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.unit.ansible_files import load
 from tests.unit.test_cib_objects import render
 
-SYNC = Path(__file__).parents[2] / "ansible" / "files" / "lvs-cib-sync.py"
 FIND = ".//primitive[@id='ldirectord']"
 
 
 @pytest.fixture(scope="module")
 def sync() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("lvs_cib_sync", SYNC)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load("lvs-cib-sync.py")
 
 
 def configuration(*resources: str) -> ET.Element:

@@ -3,27 +3,18 @@ ldirectord.cf and what it loads for the reals that answer."""
 
 from __future__ import annotations
 
-import importlib.util
 import socket
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.unit.ansible_files import load
 from tests.unit.test_deploy_rendering import render_ldirectord
-
-SEED = Path(__file__).parents[2] / "ansible" / "files" / "lvs-ipvs-seed.py"
 
 
 @pytest.fixture(scope="module")
 def seed() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("lvs_ipvs_seed", SEED)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load("lvs-ipvs-seed.py")
 
 
 def test_parses_the_labs_own_ldirectord_cf(seed: ModuleType) -> None:
