@@ -62,6 +62,19 @@ def ask_frame(ip: str) -> Packet:
     return Ether(src=ASKER_MAC, dst=BROADCAST) / ARP(op=1, hwsrc=ASKER_MAC, psrc="0.0.0.0", pdst=ip)
 
 
+_OUT = threading.Lock()
+
+
+def emit(record: Record) -> None:
+    """One JSON line on stdout, written whole: the capture thread and the asking loop both
+    write, and print() writes the text and its newline separately, so two records could
+    share a line (seen once in CI: '...}{...')."""
+    line = json.dumps(record) + "\n"
+    with _OUT:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
 def sniff(iface: str, seconds: float, ask: str | None = None, every: float = 1.0) -> None:
     from scapy.sendrecv import AsyncSniffer, sendp
 
@@ -73,8 +86,8 @@ def sniff(iface: str, seconds: float, ask: str | None = None, every: float = 1.0
         iface=iface,
         filter="arp",
         store=False,
-        prn=lambda packet: print(json.dumps(arp_record(packet)), flush=True),
-        started_callback=lambda: (print(json.dumps({"ready": True}), flush=True), ready.set()),
+        prn=lambda packet: emit(arp_record(packet)),
+        started_callback=lambda: (emit({"ready": True}), ready.set()),
     )
     sniffer.start()
     deadline = time.monotonic() + seconds
@@ -87,7 +100,7 @@ def sniff(iface: str, seconds: float, ask: str | None = None, every: float = 1.0
             break
         if ask is not None and now >= next_ask and ready.is_set():
             asked = {"t": round(time.time(), 3), "asked": ask, "asker": ASKER_MAC}
-            print(json.dumps(asked), flush=True)
+            emit(asked)
             sendp(ask_frame(ask), iface=iface, verbose=False)
             next_ask = now + every
         wake = min(0.5, deadline - now, *([next_ask - now] if ask is not None else []))
@@ -127,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         sniff(args.iface, args.seconds, args.ask, args.every)
     else:
         for record in query(args.ip, args.iface, args.timeout):
-            print(json.dumps(record), flush=True)
+            emit(record)
     return 0
 
 

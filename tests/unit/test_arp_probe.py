@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import sys
+import threading
+
 import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import ARP, Ether
 
+from probes import arp
 from probes.arp import BROADCAST, arp_record, is_gratuitous
 
 VIP = "192.168.122.100"
@@ -52,3 +57,38 @@ def test_record_keeps_what_the_checks_need() -> None:
         "eth_dst": BROADCAST,
         "gratuitous": True,
     }
+
+
+class Writes:
+    """A stdout that records each write() call."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_each_record_is_one_whole_line_even_from_two_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The capture thread and the asking loop both emit: each record must reach stdout as
+    one write of one line, or two records can share a line (print() writes the newline
+    separately)."""
+    out = Writes()
+    monkeypatch.setattr(sys, "stdout", out)
+    records = [{"t": float(i), "asked": "192.168.122.100"} for i in range(200)]
+    threads = [
+        threading.Thread(target=lambda part=part: [arp.emit(r) for r in part])
+        for part in (records[::2], records[1::2])
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(call.endswith("\n") and call.count("\n") == 1 for call in out.calls)
+    assert sorted(json.loads(call)["t"] for call in out.calls) == [r["t"] for r in records]
