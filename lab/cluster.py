@@ -68,6 +68,11 @@ class Deployed:
     def cell(self) -> str:
         return f"{self.profile}/{self.corosync_links}"
 
+    @property
+    def knet_links(self) -> int:
+        """How many knet links corosync runs in this layout (service: 1, dual: 2)."""
+        return {"service": 1, "dual": 2}[self.corosync_links]
+
 
 class Cluster:
     def __init__(self, lab: Lab) -> None:

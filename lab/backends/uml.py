@@ -29,6 +29,11 @@ MEM = "768M"  # corosync was OOM-killed at 256M, and at 512M beside pcs and the 
 XSTATE_SHIM_SOURCE = Path(__file__).with_name("uml_xstate.c")
 
 
+# The guest NICs lab-identity names from the kernel command line.
+SERVICE_IFNAME = "eth0"
+MGMT_IFNAME = "eth1"
+
+
 def xstate_shim(cache: Path) -> Path:
     """The compiled LD_PRELOAD shim every UML node runs with (see uml_xstate.c: on hosts
     with AVX-512 or AMX, Debian's UML dies at its first guest process without it, "ptrace
@@ -85,8 +90,8 @@ def kernel_argv(
         "net.ifnames=0",
         f"systemd.machine_id={machine_id}",
         f"lab.hostname={node.name}",
-        f"lab.nic={node.service_mac},eth0,{node.service_ip}/{svc_prefix}",
-        f"lab.nic={node.mgmt_mac},eth1,{node.mgmt_ip}/{mgmt_prefix}",
+        f"lab.nic={node.service_mac},{SERVICE_IFNAME},{node.service_ip}/{svc_prefix}",
+        f"lab.nic={node.mgmt_mac},{MGMT_IFNAME},{node.mgmt_ip}/{mgmt_prefix}",
         *(f"lab.host={n.name},{n.service_ip}" for n in topology.nodes),
         f"lab.ssh_key={base64.b64encode(public_key.encode()).decode()}",
     ]
@@ -178,6 +183,8 @@ class UmlBackend(Backend):
             run_dir=run_dir,
             netns=name,
             ssh_config=ssh_config,
+            service_ifname=SERVICE_IFNAME,
+            mgmt_ifname=MGMT_IFNAME,
             client_ifname=netns.SERVICE_BRIDGE,
         )
         state.node_data = {

@@ -30,7 +30,6 @@ from tests.failover.test_nic_down import nic_down_on_director
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
 CELLS = [Deployed("seed", "dual"), Deployed("hardened", "dual")]
-LINKS = {"service": 1, "dual": 2}  # knet links per corosync layout
 # Long enough to see seed's second outage (~24 s after the kill) had it not been closed.
 KILL_WINDOW_S = 35.0
 
@@ -72,7 +71,7 @@ def cell(
     assert got == request.param, f"deployed {got.cell}, asked for {request.param.cell}"
     # The switch reloads corosync.conf in place: the running links must follow.
     links = {n.name: ops.corosync_links(n.name) for n in cluster.nodes}
-    want = LINKS[got.corosync_links]
+    want = got.knet_links
     assert set(links.values()) == {want}, f"{got.cell}: corosync runs links {links}, not {want}"
     return got
 

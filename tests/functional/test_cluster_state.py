@@ -100,7 +100,7 @@ def test_corosync_runs_the_deployed_layout_and_timing(cluster: Lab, ops: Cluster
     cell = ops.deployed()
     if cell is None:
         pytest.skip("no lvs-ha-lab deploy record on the nodes: no layout to compare against")
-    want_links = {"service": 1, "dual": 2}[cell.corosync_links]
+    want_links = cell.knet_links
     links = {n.name: ops.corosync_links(n.name) for n in cluster.nodes}
     assert set(links.values()) == {want_links}, f"{cell.cell}: links {links}"
     want_token = 1000.0 if cell.profile == "hardened" else 3000.0 + 650 * (len(cluster.nodes) - 2)
