@@ -123,7 +123,13 @@ def test_ldirectord_agent_passes_ocf_tester_and_stops_at_once(lab: Lab, node: st
     even while a check waits out its timeout (the real is an address nobody answers)."""
     lab.ssh(node, f"mkdir -p {Path(LDIRECTORD_DEST).parent}")
     lab.copy_to(node, LDIRECTORD_AGENT, LDIRECTORD_DEST)
-    cf = LDIRECTORD_CF.format(vip=lab.topology.vip, real="192.168.122.250")
+    topo = lab.topology
+    # A real nobody answers for: the service network's last host address, held by no node,
+    # not the VIP and not the client side.
+    dead = topo.service_net.broadcast_address - 1
+    taken = {topo.vip, topo.client_ip, *(n.service_ip for n in topo.nodes)}
+    assert dead not in taken
+    cf = LDIRECTORD_CF.format(vip=topo.vip, real=dead)
     lab.ssh(node, f"chmod 755 {LDIRECTORD_DEST} && cat > /tmp/ld-test.cf <<'EOF'\n{cf}EOF")
     env = "OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=ld OCF_RESKEY_configfile=/tmp/ld-test.cf"
     tester = lab.ssh(
