@@ -41,6 +41,12 @@ def parser() -> argparse.ArgumentParser:
     deploy_cmd = sub.add_parser("deploy", help="deploy the cluster onto the lab (ansible/lvs.yml)")
     deploy_cmd.add_argument("--inventory", type=Path, default=DEFAULT_INVENTORY)
     deploy_cmd.add_argument(
+        "--lab",
+        choices=["hosts"],
+        help="hosts: deploy onto the inventory's own hosts, not a lab (ssh as the inventory "
+        "says; the secrets from LVSLAB_HACLUSTER_PASSWORD and LVSLAB_COROSYNC_AUTHKEY)",
+    )
+    deploy_cmd.add_argument(
         "--profile",
         choices=deploy.PROFILES,
         default="seed",
@@ -165,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "down":
             removed = control.down(args.name)
             print("removed: " + "; ".join(removed) if removed else "nothing to remove")
+            return 0
+        if args.command == "deploy" and args.lab == "hosts":
+            settings = deploy.DeploySettings(args.profile, args.corosync_links, args.strategy)
+            _, recap = deploy.deploy_hosts(args.inventory.resolve(), settings)
+            print(recap, end="")
             return 0
         lab = Lab.find(args.name)
         if args.command == "deploy":

@@ -10,6 +10,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from lab.errors import LabError
 from lab.playbook_log import PlaybookLog
 from lab.remote import DEPLOY_MASTER, control_path
 from lab.shell import say
+from lab.state import home
+from lab.topology import Topology, read_inventory
 
 ANSIBLE_DIR = Path(__file__).resolve().parents[1] / "ansible"
 PLAYBOOK = ANSIBLE_DIR / "lvs.yml"
@@ -135,12 +138,37 @@ def corosync_authkey(lab: Lab) -> str:
 
 
 def playbook_argv(
-    inventory: Path, lab_inventory: Path, settings: DeploySettings = DeploySettings()
+    inventories: Sequence[Path], settings: DeploySettings = DeploySettings()
 ) -> list[str]:
-    argv = ["ansible-playbook", "-i", str(inventory), "-i", str(lab_inventory)]
+    """ansible-playbook with each inventory in order (a later one wins) and the settings."""
+    argv = ["ansible-playbook"]
+    for inventory in inventories:
+        argv += ["-i", str(inventory)]
     for key, value in settings.extra_vars().items():
         argv += ["-e", f"{key}={value}"]
     return [*argv, str(PLAYBOOK)]
+
+
+# The playbook reads the cluster's secrets from these (never from the inventory or the repo),
+# with their minimum lengths (corosync's key: 128 bytes at least).
+SECRET_VARS = (("LVSLAB_HACLUSTER_PASSWORD", 12), ("LVSLAB_COROSYNC_AUTHKEY", 128))
+
+
+def secrets_from_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The secrets a deploy onto the user's own hosts needs, from the environment; one line
+    naming every one missing or too short, before anything runs."""
+    wrong = [
+        f"{var} (at least {minimum} characters)"
+        for var, minimum in SECRET_VARS
+        if len(environ.get(var, "")) < minimum
+    ]
+    if wrong:
+        raise LabError(
+            "deploying onto hosts needs the cluster's secrets in the environment: "
+            + ", ".join(wrong)
+            + " is missing or too short (keep them out of the inventory)"
+        )
+    return {var: environ[var] for var, _ in SECRET_VARS}
 
 
 def deploy(
@@ -148,21 +176,56 @@ def deploy(
     inventory: Path = ANSIBLE_DIR / "hosts",
     settings: DeploySettings = DeploySettings(),
 ) -> tuple[float, str]:
-    """Run the playbook with its output streamed; return seconds taken and the recap.
-
-    Each task's duration goes to TASK_TIMINGS in the lab's run dir; a failure raises
-    LabError naming the failed task and why."""
+    """Deploy onto a lab: the inventory, then what only the lab knows (how to reach each
+    node, its per-lab secrets). Return seconds taken and the recap."""
     lab_inventory = lab.state.run_dir / "inventory.ini"
     lab_inventory.write_text(render_lab_inventory(lab))
+    secrets_env = {
+        "LVSLAB_HACLUSTER_PASSWORD": hacluster_password(lab),
+        "LVSLAB_COROSYNC_AUTHKEY": corosync_authkey(lab),
+    }
+    timings = lab.state.run_dir / TASK_TIMINGS
+    return run_playbook([inventory, lab_inventory], settings, secrets_env, timings)
+
+
+def deploy_hosts(
+    inventory: Path,
+    settings: DeploySettings = DeploySettings(),
+    environ: Mapping[str, str] = os.environ,
+) -> tuple[float, str]:
+    """Deploy onto the inventory's own hosts (no lab): ssh as the inventory says, the secrets
+    from the environment. The inventory and the secrets are checked before anything runs."""
+    topology = Topology.from_inventory(inventory)
+    secrets_env = secrets_from_env(environ)
+    if settings.profile == "hardened" and not read_inventory(inventory)[1].get("ping_hosts"):
+        raise LabError(
+            f"{inventory}: the hardened profile needs ping_hosts in [nodes:vars] (addresses on "
+            "the service network that are always up, e.g. its gateway)"
+        )
+    say(f"deploying onto the hosts of {inventory}: {', '.join(n.name for n in topology.nodes)}")
+    timings = home() / "hosts-deploy" / TASK_TIMINGS
+    timings.parent.mkdir(parents=True, exist_ok=True)
+    return run_playbook([inventory], settings, secrets_env, timings)
+
+
+def run_playbook(
+    inventories: Sequence[Path],
+    settings: DeploySettings,
+    secrets_env: Mapping[str, str],
+    timings: Path,
+) -> tuple[float, str]:
+    """Run the playbook with its output streamed; return seconds taken and the recap.
+
+    Each task's duration goes to timings; a failure raises LabError naming the failed task
+    and why."""
     ansible = Path(sys.executable).with_name("ansible-playbook")
-    argv = playbook_argv(inventory, lab_inventory, settings)
+    argv = playbook_argv(inventories, settings)
     if ansible.exists():
         argv[0] = str(ansible)
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
-        "LVSLAB_HACLUSTER_PASSWORD": hacluster_password(lab),
-        "LVSLAB_COROSYNC_AUTHKEY": corosync_authkey(lab),
+        **secrets_env,
         "ANSIBLE_FORCE_COLOR": "0",
         **strategy_env(settings.strategy),
     }
@@ -177,7 +240,6 @@ def deploy(
             sys.stderr.write(line)
             log.feed(line, time.monotonic() - started)
     took = time.monotonic() - started
-    timings = lab.state.run_dir / TASK_TIMINGS
     report = {"seconds": round(took, 1), "tasks": log.durations(took)}
     timings.write_text(json.dumps(report, indent=1))
     if proc.returncode != 0:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from lab import deploy
+from lab.cluster import Cluster
 from lab.control import Lab
 from lab.remote import netns_argv
 
@@ -30,18 +32,58 @@ SUITES = [
 
 
 def hosts_inventory(lab: Lab, path: Path) -> Path:
+    """The lab's nodes as a user would describe their own servers: ssh to the management
+    addresses, and the variables a deploy onto them needs (the same as the lab's deploy
+    gets, so that a deploy from this inventory finds nothing to change)."""
     topo = lab.topology
+    known_hosts = path.parent / "known_hosts"
     lines = ["[nodes]"]
     lines += [
-        f"{n.name} ip={n.service_ip} ansible_host={n.mgmt_ip} ansible_user=root "
-        f"ansible_ssh_private_key_file={lab.ssh_key}"
+        f"{n.name} ip={n.service_ip} mgmt_ip={n.mgmt_ip} ansible_host={n.mgmt_ip} "
+        f"ansible_user=root ansible_ssh_private_key_file={lab.ssh_key}"
         for n in lab.nodes
     ]
     lines += ["[nodes:vars]", f"vip={topo.vip}", f"port={topo.port}"]
     lines += [f"ssh_port={topo.ssh_port}"] if topo.ssh_port else []
-    lines += [f"service_nic={lab.state.service_ifname}"]
+    lines += [
+        f"service_nic={lab.state.service_ifname}",
+        f"ipvs_sync_nic={lab.state.mgmt_ifname}",
+        f"ping_hosts={lab.client_ip}",
+        "pacemaker_load_threshold=400%",
+        "ansible_ssh_common_args='-o StrictHostKeyChecking=accept-new "
+        f"-o UserKnownHostsFile={known_hosts}'",
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def test_lvslab_deploys_onto_hosts_from_an_inventory(cluster: Lab, tmp_path: Path) -> None:
+    """`lvslab deploy --lab hosts`: the playbook over ssh as the inventory says, the secrets
+    from the environment, no lab state. Against the cluster it deployed as a lab, with the
+    same variables and secrets, every task runs and none changes anything."""
+    deployed = Cluster(cluster).deployed()
+    assert deployed is not None
+    inventory = hosts_inventory(cluster, tmp_path / "hosts")
+    argv = netns_argv(
+        cluster.state.netns,
+        [sys.executable, "-m", "lab.cli", "deploy", "--lab", "hosts",
+         f"--inventory={inventory}", f"--profile={deployed.profile}",
+         f"--corosync-links={deployed.corosync_links}"],
+    )  # fmt: skip
+    env = dict(
+        os.environ,
+        LVSLAB_HOME=str(tmp_path / "home"),  # no state of the real lab
+        LVSLAB_HACLUSTER_PASSWORD=deploy.hacluster_password(cluster),
+        LVSLAB_COROSYNC_AUTHKEY=deploy.corosync_authkey(cluster),
+    )
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    recap = deploy.parse_recap(proc.stdout)
+    assert sorted(recap) == sorted(n.name for n in cluster.nodes), proc.stdout
+    for node, counters in recap.items():
+        assert counters["ok"] > 20 and counters["failed"] == counters["unreachable"] == 0, node
+        assert counters["changed"] == 0, (node, proc.stderr[-4000:])
+    assert (tmp_path / "home" / "hosts-deploy" / deploy.TASK_TIMINGS).exists()
 
 
 def test_the_validation_suites_run_against_hosts_from_an_inventory(

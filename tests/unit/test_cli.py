@@ -85,3 +85,83 @@ def test_a_host_error_is_one_line_not_a_traceback(
     assert main(["box"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["lvslab: error: Permission denied: /proc/not-writable"]
+
+
+HOSTS_INVENTORY = """[nodes]
+node1 ip=192.168.122.111 ansible_host=10.0.0.1
+node2 ip=192.168.122.112 ansible_host=10.0.0.2
+[nodes:vars]
+vip=192.168.122.100
+port=80
+"""
+
+
+def never_runs(*args: object) -> None:
+    raise AssertionError("the playbook ran on input that should have been refused")
+
+
+def deploy_onto_hosts(tmp_path: Path, inventory: str, *options: str) -> list[str]:
+    path = tmp_path / "hosts"
+    path.write_text(inventory)
+    return ["deploy", "--lab", "hosts", "--inventory", str(path), *options]
+
+
+def test_deploy_onto_hosts_names_every_missing_secret_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LVSLAB_HACLUSTER_PASSWORD", raising=False)
+    monkeypatch.setenv("LVSLAB_COROSYNC_AUTHKEY", "short")
+    monkeypatch.setattr("lab.deploy.run_playbook", never_runs)
+    assert main(deploy_onto_hosts(tmp_path, HOSTS_INVENTORY)) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "LVSLAB_HACLUSTER_PASSWORD (at least 12" in err[0]
+    assert "LVSLAB_COROSYNC_AUTHKEY (at least 128" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("inventory", "options", "says"),
+    [
+        (
+            HOSTS_INVENTORY.replace("vip=192.168.122.100", "vip=10.9.9.9"),
+            [],
+            "not in the service network",
+        ),
+        (HOSTS_INVENTORY.replace("192.168.122.112", "192.168.122.111"), [], "already used"),
+        (HOSTS_INVENTORY, ["--profile", "hardened"], "needs ping_hosts"),
+    ],
+)
+def test_deploy_onto_hosts_refuses_a_bad_inventory_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    inventory: str,
+    options: list[str],
+    says: str,
+) -> None:
+    monkeypatch.setenv("LVSLAB_HACLUSTER_PASSWORD", "p" * 12)
+    monkeypatch.setenv("LVSLAB_COROSYNC_AUTHKEY", "k" * 128)
+    monkeypatch.setattr("lab.deploy.run_playbook", never_runs)
+    assert main(deploy_onto_hosts(tmp_path, inventory, *options)) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("lvslab: error:") and says in err[0], err
+
+
+def test_deploy_onto_hosts_runs_the_playbook_on_the_inventory_alone_with_the_given_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LVSLAB_HACLUSTER_PASSWORD", "p" * 12)
+    monkeypatch.setenv("LVSLAB_COROSYNC_AUTHKEY", "k" * 128)
+    calls = []
+    monkeypatch.setattr(
+        "lab.deploy.run_playbook", lambda *args: calls.append(args) or (1.0, "recap\n")
+    )
+    assert main(deploy_onto_hosts(tmp_path, HOSTS_INVENTORY, "--corosync-links", "dual")) == 0
+    [(inventories, settings, secrets_env, timings)] = calls
+    assert inventories == [tmp_path / "hosts"]  # no lab layer: ssh as the inventory says
+    assert (settings.profile, settings.corosync_links) == ("seed", "dual")
+    assert secrets_env == {
+        "LVSLAB_HACLUSTER_PASSWORD": "p" * 12,
+        "LVSLAB_COROSYNC_AUTHKEY": "k" * 128,
+    }
+    assert timings.is_relative_to(tmp_path)  # under LVSLAB_HOME, not in the checkout

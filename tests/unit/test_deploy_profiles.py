@@ -58,7 +58,7 @@ def test_hardened_tunes_the_token_flat_for_three_nodes() -> None:
 
 
 def test_settings_reach_the_playbook_as_extra_vars() -> None:
-    argv = playbook_argv(Path("hosts"), Path("lab.ini"), DeploySettings("hardened", "dual"))
+    argv = playbook_argv([Path("hosts"), Path("lab.ini")], DeploySettings("hardened", "dual"))
     assert argv[-1].endswith("lvs.yml")
     assert argv[5:9] == ["-e", "lvs_profile=hardened", "-e", "corosync_links=dual"]
 
