@@ -108,23 +108,21 @@ test: venv ocf-lib
 SEED ?= $(shell date +%s)
 check: setup libvirt-setup lint
 	$(BIN)/pytest --require-lab --switch-cells --nic-modes=all --shuffle-functional=$(SEED) \
-		--junitxml=$(REPORTS)/junit.xml tests
+		--reports-root=$(REPORTS) tests
 
 # The main job: lab up, deploy, the validation suites (functional and failover, the
 # NIC-down bug side by side: seed vs hardened on the dual layout), timelines; the lab
 # stays up for exploring.
 run: lab-up deploy
-	$(BIN)/pytest --require-lab --switch-cells --junitxml=$(REPORTS)/junit.xml; rc=$$?; \
-		$(BIN)/python -m report.html $(REPORTS); exit $$rc
+	$(BIN)/pytest --require-lab --switch-cells --reports-root=$(REPORTS)
 	$(LVSLAB) status
-	@echo "lab is up: lvslab ssh node1 / make status / make lab-down; reports in $(REPORTS)/"
+	@echo "lab is up: lvslab ssh node1 / make status / make lab-down; report: $(REPORTS)/latest/index.html"
 
 # Every NIC-down mode in every cell of the matrix (nightly; ~20 min on 2 cores), then the
-# outage table (printed, and as JSON in reports/failover.json) and the report page.
+# outage table (printed, and as JSON in reports/latest/failover.json) and the report page.
 failover-matrix: setup
 	$(BIN)/pytest --require-lab --switch-cells --nic-modes=all --matrix-modes=all \
-		--junitxml=$(REPORTS)/junit.xml tests/failover; rc=$$?; \
-		$(BIN)/python -m report.html $(REPORTS); exit $$rc
+		--reports-root=$(REPORTS) tests/failover
 bench-failover: failover-matrix
 
 # N director kills on the deployed cell (KILLS=10): answering again, the second outage,
@@ -142,7 +140,7 @@ soak: setup
 
 # The run's report (index.html, timelines) again from the saved histories and JUnit XML.
 report: venv
-	$(BIN)/python -m report.html $(REPORTS)
+	$(BIN)/python -m report.html $(REPORTS)/latest
 
 bench: setup
 	$(BIN)/python bench/lab_bench.py

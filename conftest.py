@@ -11,6 +11,7 @@ import json
 import os
 import random
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,8 @@ from lab.control import Lab
 from lab.errors import LabError
 from lab.state import DEFAULT_LAB_NAME
 from probes.history import History
-from report import timeline
-from report.paths import folder_name
+from report import html, timeline
+from report.paths import folder_name, mark_latest, new_run_dir
 from tests.prerequisites import require
 
 
@@ -53,9 +54,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="leave a lab that pytest brought up running at the end",
     )
     group.addoption(
+        "--reports-root",
+        type=Path,
+        default=Path(os.environ.get("LVSLAB_REPORTS", "reports")),
+        help="where runs keep their reports: one folder per run, <root>/latest the newest "
+        "(default: %(default)s)",
+    )
+    group.addoption(
         "--reports-dir",
-        default=os.environ.get("LVSLAB_REPORTS", "reports"),
-        help="where each test's history and verdicts are saved",
+        help="this run's folder for histories, verdicts, JUnit XML and index.html (default: "
+        "a new <reports root>/<date-time>)",
     )
     group.addoption(
         "--fault-window",
@@ -133,9 +141,53 @@ def shuffle_functional(items: list[Any], seed: int) -> list[Any]:
     return shuffled
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+# --- One report per run: reports/<run>/ holds the JUnit XML, every test's records and
+# index.html, built at the end of a run that ran against a cluster; reports/latest points
+# at the newest.
+
+NEW_RUN = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before junitxml reads --junitxml
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--reports-dir") is None:
+        config.option.reports_dir = str(new_run_dir(config.getoption("--reports-root")))
+        config.stash[NEW_RUN] = True
+    if config.option.xmlpath is None:
+        config.option.xmlpath = str(Path(config.option.reports_dir) / "junit.xml")
+
+
+def run_report(config: pytest.Config) -> html.Run | None:
+    """The run's index.html, when the run judged a cluster (the cluster fixture wrote its
+    facts); the JUnit XML is pytest's own, already written."""
+    reports = Path(config.getoption("--reports-dir"))
+    if not (reports / "facts.json").exists():
+        return None
+    junit = Path(config.option.xmlpath)
+    if junit.exists() and junit.resolve() != (reports / "junit.xml").resolve():
+        shutil.copy(junit, reports / "junit.xml")
+    built = html.collect(reports)
+    if config.stash.get(NEW_RUN, False):
+        mark_latest(reports)
+    return built
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # A run of our own that judged no cluster (unit tests alone) leaves no folder behind.
+    reports = Path(config.getoption("--reports-dir"))
+    mine = config.stash.get(NEW_RUN, False) and reports.is_dir()
+    if mine and {p.name for p in reports.iterdir()} <= {"junit.xml"}:
+        shutil.rmtree(reports)
+        with contextlib.suppress(OSError):  # the root too, if this run made it
+            reports.parent.rmdir()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [f"reports: {config.getoption('--reports-dir')}"]
     seed = config.getoption("--shuffle-functional")
-    return None if seed is None else f"tests/functional shuffled: --shuffle-functional={seed}"
+    if seed is not None:
+        lines.append(f"tests/functional shuffled: --shuffle-functional={seed}")
+    return lines
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -319,9 +371,18 @@ def judge(request: pytest.FixtureRequest) -> Iterator[Callable[[Verdict], Verdic
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
+    # Runs after every pytest_sessionfinish (terminal's is a wrapper): the JUnit XML exists.
     verdicts = config.stash.get(VERDICTS, [])
-    if not verdicts:
+    if verdicts:
+        terminalreporter.section("verdicts")
+        for nodeid, verdict in verdicts:
+            terminalreporter.write_line(f"{nodeid}\n" + verdict.summary())
+    try:
+        built = run_report(config)
+    except (OSError, ValueError, ET.ParseError) as exc:
+        terminalreporter.section("report")
+        terminalreporter.write_line(f"the run's report could not be built: {exc!r}", red=True)
         return
-    terminalreporter.section("verdicts")
-    for nodeid, verdict in verdicts:
-        terminalreporter.write_line(f"{nodeid}\n" + verdict.summary())
+    if built is not None:
+        terminalreporter.section("report")
+        terminalreporter.write_line(built.summary())

@@ -2,7 +2,7 @@
 with its outcome (from JUnit XML) and verdicts, the failover scenarios with their outages
 and timeline pictures, the deploy's slowest tasks, and what the nodes run.
 
-    python -m report.html reports/      # writes reports/index.html
+    python -m report.html reports/latest   # writes reports/latest/index.html
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 
 from report import timeline
-from report.paths import folder_name
+from report.paths import LATEST, folder_name
 
 OUTAGE_KEYS = (
     "answering_after_s",
@@ -224,7 +224,7 @@ def collect(reports: Path) -> Run:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("reports", type=Path, nargs="?", default=Path("reports"))
+    p.add_argument("reports", type=Path, nargs="?", default=Path("reports") / LATEST)
     print(collect(p.parse_args(argv).reports).summary())
     return 0
 

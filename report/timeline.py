@@ -3,7 +3,7 @@ attempt on the lane of the node that answered it (failures on their own lane), f
 windows shaded, the fault and the heal as vertical lines, the nodes' journal events and
 the gratuitous ARPs as ticks. Time is in seconds from the fault.
 
-    python -m report.timeline reports/        # (re)draw every history that holds a fault
+    python -m report.timeline reports/latest  # (re)draw every history that holds a fault
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from checks.availability import failure_windows
 from probes.history import History
+from report.paths import LATEST
 
 FAILED = "failed"
 EVENT_COLOURS = {
@@ -121,7 +122,7 @@ def redraw(reports: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("reports", type=Path, nargs="?", default=Path("reports"))
+    p.add_argument("reports", type=Path, nargs="?", default=Path("reports") / LATEST)
     args = p.parse_args(argv)
     for path in redraw(args.reports):
         print(path)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import conftest
@@ -30,7 +32,14 @@ def test_lab_prerequisites_name_what_is_missing(monkeypatch: pytest.MonkeyPatch)
 def test_report_dir_is_one_safe_folder_per_test(pytestconfig: pytest.Config) -> None:
     path = conftest.report_dir(pytestconfig, "tests/functional/test_garp.py::test_x[director]")
     assert path.name == "tests_functional_test_garp.py__test_x_director"
-    assert path.parent.name == "reports"
+    assert path.parent == Path(pytestconfig.getoption("--reports-dir"))  # this run's folder
+
+
+def test_a_run_gets_its_own_folder_with_its_junit_xml_in_it(pytestconfig: pytest.Config) -> None:
+    run = Path(pytestconfig.getoption("--reports-dir"))
+    if pytestconfig.stash.get(conftest.NEW_RUN, False):  # not named on the command line
+        assert run.parent == pytestconfig.getoption("--reports-root")
+    assert pytestconfig.option.xmlpath is not None
 
 
 def test_shuffle_functional_moves_only_the_functional_suites() -> None:
