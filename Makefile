@@ -99,16 +99,18 @@ status: venv
 test: venv ocf-lib
 	$(BIN)/pytest tests/unit
 
-# The project's tests, as CI runs them: unit tests, the lab's own tests, then every
-# validation suite for real: every NIC-down mode on the deployed cell (--nic-modes=all), the
-# failover matrix's CI subset (drop mode on the dual layout under both profiles). make run
-# cuts the deployed cell's NIC down one way only (drop, the default). --require-lab turns a missing lab prerequisite into a failure.
+# The project's tests, as CI runs them: unit tests, the deploy's and the lab's own tests,
+# then every validation suite for real: every NIC-down mode on the deployed cell
+# (--nic-modes=all), the failover matrix's CI subset (drop mode on the dual layout under
+# both profiles, and the hardened cell's director kill). make run cuts the deployed cell's
+# NIC down one way only (drop, the default) and kills no director in the matrix.
+# --require-lab turns a missing lab prerequisite into a failure.
 # tests/functional runs in a shuffled order (the seed is in pytest's header: SEED=N replays
 # it), so that no suite leans on another's order or leftovers.
 SEED ?= $(shell date +%s)
 check: setup libvirt-setup lint
-	$(BIN)/pytest --require-lab --switch-cells --nic-modes=all --shuffle-functional=$(SEED) \
-		--reports-root=$(REPORTS) tests
+	$(BIN)/pytest --require-lab --switch-cells --matrix-kill --nic-modes=all \
+		--shuffle-functional=$(SEED) --reports-root=$(REPORTS) tests
 
 # The main job: lab up, deploy, the validation suites (functional and failover, the
 # NIC-down bug side by side: seed vs hardened on the dual layout), timelines; the lab
@@ -121,7 +123,7 @@ run: lab-up deploy
 # Every NIC-down mode in every cell of the matrix (nightly; ~20 min on 2 cores), then the
 # outage table (printed, and as JSON in reports/latest/failover.json) and the report page.
 failover-matrix: setup
-	$(BIN)/pytest --require-lab --switch-cells --nic-modes=all --matrix-modes=all \
+	$(BIN)/pytest --require-lab --switch-cells --matrix-kill --nic-modes=all --matrix-modes=all \
 		--reports-root=$(REPORTS) tests/failover
 bench-failover: failover-matrix
 

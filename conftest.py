@@ -80,14 +80,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--nic-modes",
         default="drop",
-        help="NIC-down modes the scenarios on the deployed cell run (director and real server),"
-        " comma-separated, or 'all' (default %(default)s)",
+        help="NIC-down modes cut on the deployed cell's director, comma-separated, or 'all'"
+        " (default %(default)s)",
     )
     group.addoption(
         "--matrix-modes",
         default="drop",
-        help="NIC-down modes the failover matrix runs per cell, comma-separated, or 'all'"
-        " (default %(default)s)",
+        help="NIC-down modes the failover matrix runs per cell and cuts on a real server,"
+        " comma-separated, or 'all' (default %(default)s)",
+    )
+    group.addoption(
+        "--matrix-kill",
+        action="store_true",
+        help="also kill the director in the failover matrix's hardened cells",
     )
     group.addoption(
         "--shuffle-functional",
