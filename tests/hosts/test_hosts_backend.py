@@ -36,7 +36,18 @@ def hosts_inventory(lab: Lab, path: Path) -> Path:
     addresses, and the variables a deploy onto them needs (the same as the lab's deploy
     gets, so that a deploy from this inventory finds nothing to change)."""
     topo = lab.topology
+    # A user's hosts are in their known_hosts already: here, the lab's keys under the
+    # addresses the inventory names (Ansible checks host keys strictly).
     known_hosts = path.parent / "known_hosts"
+    by_name = {n.name: str(n.mgmt_ip) for n in lab.nodes}
+    lines = (lab.state.ssh_config.parent / "known_hosts").read_text().splitlines()
+    known_hosts.write_text(
+        "".join(
+            f"{by_name[name]} {key}\n"
+            for name, _, key in (line.partition(" ") for line in lines)
+            if name in by_name
+        )
+    )
     lines = ["[nodes]"]
     lines += [
         f"{n.name} ip={n.service_ip} mgmt_ip={n.mgmt_ip} ansible_host={n.mgmt_ip} "
@@ -50,8 +61,7 @@ def hosts_inventory(lab: Lab, path: Path) -> Path:
         f"ipvs_sync_nic={lab.state.mgmt_ifname}",
         f"ping_hosts={lab.client_ip}",
         "pacemaker_load_threshold=400%",
-        "ansible_ssh_common_args='-o StrictHostKeyChecking=accept-new "
-        f"-o UserKnownHostsFile={known_hosts}'",
+        f"ansible_ssh_common_args='-o UserKnownHostsFile={known_hosts}'",
     ]
     path.write_text("\n".join(lines) + "\n")
     return path
