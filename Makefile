@@ -144,8 +144,10 @@ soak: setup
 report: venv
 	$(BIN)/python -m report.html $(REPORTS)/latest
 
+# Lab and deploy figures beside issue 17's targets, on a lab of its own (~8 min):
+# reports/lab-bench.json and a table.
 bench: setup
-	$(BIN)/python bench/lab_bench.py
+	$(BIN)/python bench/lab_bench.py --deploy
 
 lint: venv
 	$(BIN)/ruff check .
