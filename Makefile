@@ -71,8 +71,7 @@ suites-libvirt-tcg: setup box
 	$(LVSLAB) libvirt-sandbox start
 	trap '$(LVSLAB) libvirt-sandbox stop' EXIT; export $(TCG_LAB_ENV); \
 		$(BIN)/pytest --lab=libvirt --lab-name=lvslab-tcg --require-lab \
-		--reports-dir=$(REPORTS)/libvirt-tcg --junitxml=$(REPORTS)/libvirt-tcg/junit.xml \
-		tests/functional
+		--reports-dir=$(REPORTS)/libvirt-tcg tests/functional tests/deploy
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
