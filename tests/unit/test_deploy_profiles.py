@@ -3,6 +3,7 @@ reach ansible-playbook, and how Ansible is told to run (Mitogen or stock)."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jinja2
@@ -82,3 +83,27 @@ def test_the_play_names_no_strategy_of_its_own() -> None:
     # A play's `strategy:` overrides ANSIBLE_STRATEGY: the deploy would silently run stock.
     play = (TEMPLATES.parent / "lvs.yml").read_text()
     assert not [line for line in play.splitlines() if line.strip().startswith("strategy:")]
+
+
+def initial_cib(schemas: list[str]) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )  # fmt: skip
+    env.filters["basename"] = lambda path: Path(path).name  # Ansible's filter
+    files = [{"path": f"/usr/share/pacemaker/{name}"} for name in schemas]
+    return env.get_template("initial-cib.xml.j2").render(
+        cib_schemas={"files": files}, pacemaker_dc_deadtime=PLAY_VARS["pacemaker_dc_deadtime"]
+    )
+
+
+def test_a_new_nodes_cib_validates_with_the_newest_schema_by_version_not_by_name() -> None:
+    cib = ET.fromstring(
+        initial_cib(["pacemaker-1.0.rng", "pacemaker-3.10.rng", "pacemaker-3.9.rng"])
+    )
+    assert cib.get("validate-with") == "pacemaker-3.10"  # never "none": validation stays on
+    deadtime = cib.find("configuration/crm_config/cluster_property_set/nvpair[@name='dc-deadtime']")
+    assert deadtime is not None and deadtime.get("value") == PLAY_VARS["pacemaker_dc_deadtime"]
+    assert [child.tag for child in cib.find("configuration")] == [
+        "crm_config", "nodes", "resources", "constraints",
+    ]  # fmt: skip
