@@ -85,13 +85,8 @@ def kernel_argv(
         "con=null",
         "ssl=null",
         "con0=null,fd:1",
-        # gro=1: receive buffers of 64 KiB. The tap transport asks the host for TSO frames
-        # (vnet headers); with MTU-sized buffers (the default) UML drops every frame larger
-        # than the MTU ("Incoming GSO frames and GRO disabled on the interface"), and a bulk
-        # transfer to the node (Ansible's modules, over eth1) then crawls on TCP
-        # retransmissions: the first systemd step of a deploy once started 59-217 s late.
-        f"vec0:transport=tap,ifname={svc_tap},mac={node.service_mac},gro=1",
-        f"vec1:transport=tap,ifname={mgmt_tap},mac={node.mgmt_mac},gro=1",
+        f"vec0:transport=tap,ifname={svc_tap},mac={node.service_mac}",
+        f"vec1:transport=tap,ifname={mgmt_tap},mac={node.mgmt_mac}",
         "net.ifnames=0",
         f"systemd.machine_id={machine_id}",
         f"lab.hostname={node.name}",
