@@ -172,17 +172,16 @@ def main(argv: list[str] | None = None) -> int:
             removed = control.down(args.name)
             print("removed: " + "; ".join(removed) if removed else "nothing to remove")
             return 0
-        if args.command == "deploy" and args.lab == "hosts":
+        if args.command == "deploy":
             settings = deploy.DeploySettings(args.profile, args.corosync_links, args.strategy)
-            _, recap = deploy.deploy_hosts(args.inventory.resolve(), settings)
+            inventory = args.inventory.resolve()
+            if args.lab == "hosts":
+                _, recap = deploy.deploy_hosts(inventory, settings)
+            else:
+                _, recap = deploy.deploy(Lab.find(args.name), inventory, settings)
             print(recap, end="")
             return 0
         lab = Lab.find(args.name)
-        if args.command == "deploy":
-            settings = deploy.DeploySettings(args.profile, args.corosync_links, args.strategy)
-            _, recap = deploy.deploy(lab, args.inventory.resolve(), settings)
-            print(recap, end="")
-            return 0
         if args.command == "status":
             return cmd_status(lab, args.json)
         if args.command == "ssh":

@@ -98,15 +98,20 @@ def deploy_ssh_args(ssh_config: Path) -> str | None:
     )
 
 
+def lab_group_vars(lab: Lab) -> dict[str, str]:
+    """What the playbook needs to know of a lab beyond the article's inventory."""
+    # A lab's nodes have one vCPU each on a shared host: pacemaker's load throttle would
+    # serialise every action (ansible/lvs.yml, load-threshold).
+    found = {"ping_hosts": lab.client_ip, "pacemaker_load_threshold": "400%"}
+    if lab.state.mgmt_ifname:
+        found["ipvs_sync_nic"] = lab.state.mgmt_ifname
+    return found
+
+
 def render_lab_inventory(lab: Lab) -> str:
     """Connection facts per node; layered after ansible/hosts, so these win."""
     ssh_args = deploy_ssh_args(lab.state.ssh_config)
-    # A lab's nodes have one vCPU each on a shared host: pacemaker's load throttle would
-    # serialise every action (ansible/lvs.yml, load-threshold).
-    lines = ["[nodes:vars]", f"ping_hosts={lab.client_ip}", "pacemaker_load_threshold=400%"]
-    if lab.state.mgmt_ifname:
-        lines.append(f"ipvs_sync_nic={lab.state.mgmt_ifname}")
-    lines.append("[nodes]")
+    lines = ["[nodes:vars]", *(f"{k}={v}" for k, v in lab_group_vars(lab).items()), "[nodes]"]
     for node in lab.nodes:
         lines.append(
             f"{node.name} ansible_host={node.name} ansible_user={lab.state.ssh_user} "
@@ -195,9 +200,10 @@ def deploy_hosts(
 ) -> tuple[float, str]:
     """Deploy onto the inventory's own hosts (no lab): ssh as the inventory says, the secrets
     from the environment. The inventory and the secrets are checked before anything runs."""
-    topology = Topology.from_inventory(inventory)
+    hosts, group_vars = read_inventory(inventory)
+    topology = Topology.build(hosts, group_vars)
     secrets_env = secrets_from_env(environ)
-    if settings.profile == "hardened" and not read_inventory(inventory)[1].get("ping_hosts"):
+    if settings.profile == "hardened" and not group_vars.get("ping_hosts"):
         raise LabError(
             f"{inventory}: the hardened profile needs ping_hosts in [nodes:vars] (addresses on "
             "the service network that are always up, e.g. its gateway)"

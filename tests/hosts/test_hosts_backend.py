@@ -58,9 +58,7 @@ def hosts_inventory(lab: Lab, path: Path) -> Path:
     lines += [f"ssh_port={topo.ssh_port}"] if topo.ssh_port else []
     lines += [
         f"service_nic={lab.state.service_ifname}",
-        f"ipvs_sync_nic={lab.state.mgmt_ifname}",
-        f"ping_hosts={lab.client_ip}",
-        "pacemaker_load_threshold=400%",
+        *(f"{key}={value}" for key, value in deploy.lab_group_vars(lab).items()),
         f"ansible_ssh_common_args='-o UserKnownHostsFile={known_hosts}'",
     ]
     path.write_text("\n".join(lines) + "\n")
