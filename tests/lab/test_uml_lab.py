@@ -5,6 +5,9 @@ Runs on its own instance name so that it never disturbs a lab the suites are usi
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
 import time
 
 import pytest
@@ -13,6 +16,7 @@ from lab import control, faults
 from lab.backends.uml import pids_of_node
 from lab.control import Lab
 from lab.errors import LabError
+from lab.remote import ssh_argv
 from lab.waiting import until
 from tests.lab.common import EFFECT_S, service_answers
 from tests.lab.conftest import INSTANCE, INVENTORY
@@ -51,6 +55,20 @@ def test_ip_vs_loads_in_the_guest_kernel(lab: Lab) -> None:
 def test_lab_up_again_says_it_is_up(lab: Lab) -> None:
     with pytest.raises(LabError, match="already up"):
         control.up(INVENTORY, name=INSTANCE)
+
+
+def test_a_bulk_transfer_reaches_every_node_whole(lab: Lab) -> None:
+    """UML drops frames over the MTU that the host hands its taps: the host must segment
+    them first (lab.netns: the taps' gso_max_size), or TCP crawls on retransmissions."""
+    payload = os.urandom(8 << 20)
+    gso_drops = "dmesg | grep -c 'Incoming GSO frames and GRO disabled'"
+    for node in lab.nodes:
+        before = lab.ssh(node.name, gso_drops, check=False).stdout.strip()
+        argv = ssh_argv(lab.state.ssh_config, node.name, "sha256sum")
+        got = subprocess.run(argv, input=payload, capture_output=True, timeout=300, check=True)
+        assert got.stdout.split()[0].decode() == hashlib.sha256(payload).hexdigest()
+        after = lab.ssh(node.name, gso_drops, check=False).stdout.strip()
+        assert after == before, f"{node.name} dropped frames over its MTU ({before} -> {after})"
 
 
 @pytest.mark.parametrize("mode", sorted(faults.NIC_MODES))
