@@ -55,6 +55,8 @@ IDLE_DEADLINE = 150
 # InActConn skew that cannot change lc's picks in a suite: the short-connection spread
 # allows 2 per node off lc's own expectation, computed from the counts it starts from.
 IDLE_INACTIVE_SKEW = 20
+# crm_mon's view, printed only once the scheduler has nothing left to do: one round trip.
+QUIET_STATUS = "crm_resource --wait --timeout=5s && crm_mon -1 --output-as=xml"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,14 @@ class Deployed:
     def knet_links(self) -> int:
         """How many knet links corosync runs in this layout (service: 1, dual: 2)."""
         return {"service": 1, "dual": 2}[self.corosync_links]
+
+
+def director_beside_ldirectord(status: ClusterStatus) -> str | None:
+    """The one node with lvs Promoted and ldirectord Started, if there is exactly that."""
+    promoted = status.nodes_in_role("lvs", "Promoted")
+    if len(promoted) == 1 and status.nodes_in_role("ldirectord", "Started") == promoted:
+        return promoted[0]
+    return None
 
 
 class Cluster:
@@ -112,21 +122,31 @@ class Cluster:
         """The director when the cluster is whole and quiet: every node online in one
         quorate partition, one promoted lvs with ldirectord beside it, no failed actions,
         every real server in IPVS with a weight above 0 on every port. Else None."""
-        director = self.settled_director()
+        found = self._settled_table()
+        return None if found is None else found[0]
+
+    def _settled_table(self) -> tuple[str, list[VirtualService]] | None:
+        """settled()'s director and the IPVS table it judged: two round trips in all (the
+        checks cost ~5 s when each asked on its own, and suites poll them)."""
+        status = self.quiet_status()
+        if status is None or status.nodes_offline or not status.quorate or status.failures:
+            return None
+        director = director_beside_ldirectord(status)
         if director is None:
             return None
-        status = self.status()
-        if status.nodes_offline or not status.quorate or status.failures:
+        try:
+            table = self.ipvs(director)
+        except LabError:
             return None
         everyone = {n.name for n in self.lab.nodes}
         for port in self.lab.topology.ports:
             try:
-                weights = self.weight_by_node(director, port)
+                weights = {n: r.weight for n, r in self._reals_in(table, port).items()}
             except LabError:
                 return None
             if set(weights) != everyone or min(weights.values()) <= 0:
                 return None
-        return director
+        return director, table
 
     def idle(self) -> str | None:
         """The director when the cluster is settled, no connection is active in IPVS on any
@@ -134,11 +154,12 @@ class Cluster:
         active connection as 256 inactive ones, and picks the smallest sum: an earlier
         suite's leftovers, a failover prober's ~1000 entries say, would otherwise decide
         where the next connections go). Else None."""
-        director = self.settled()
-        if director is None:
+        found = self._settled_table()
+        if found is None:
             return None
+        director, table = found
         for port in self.lab.topology.ports:
-            reals = self.reals_by_node(director, port).values()
+            reals = self._reals_in(table, port).values()
             if any(r.active for r in reals):
                 return None
             inactive = [r.inactive for r in reals]
@@ -194,16 +215,16 @@ class Cluster:
             raise LabError(f"expected one promoted lvs, found {promoted}")
         return promoted[0]
 
+    def quiet_status(self) -> ClusterStatus | None:
+        """The cluster's status once the scheduler has nothing left to do (crm_resource
+        --wait), in one round trip; None while actions are still pending."""
+        got = self.lab.ssh(self.any_node(), QUIET_STATUS, check=False)
+        return parse_crm_mon(got.stdout) if got.returncode == 0 else None
+
     def settled_director(self) -> str | None:
         """The director once the cluster is idle with ldirectord started beside it."""
-        idle = self.lab.ssh(self.any_node(), "crm_resource --wait --timeout=5s", check=False)
-        if idle.returncode != 0:
-            return None
-        status = self.status()
-        promoted = status.nodes_in_role("lvs", "Promoted")
-        if len(promoted) == 1 and status.nodes_in_role("ldirectord", "Started") == promoted:
-            return promoted[0]
-        return None
+        status = self.quiet_status()
+        return None if status is None else director_beside_ldirectord(status)
 
     def move_director(self, to: str, deadline: float = 120) -> float:
         """Promote lvs on `to` and wait until it and ldirectord run there; the temporary
@@ -224,13 +245,6 @@ class Cluster:
 
     def ipvs(self, director: str) -> list[VirtualService]:
         return parse_ipvsadm(self.lab.ssh(director, "ipvsadm -Ln").stdout)
-
-    def ipvs_service(self, director: str, port: int) -> VirtualService:
-        address = f"{self.lab.topology.vip}:{port}"
-        for service in self.ipvs(director):
-            if service.address == address:
-                return service
-        raise LabError(f"{director}'s IPVS table has no {address}")
 
     def connections(self, director: str) -> str:
         """The director's IPVS connection table, as ipvsadm prints it (for the record)."""
@@ -266,10 +280,15 @@ class Cluster:
 
     def reals_by_node(self, director: str, port: int) -> dict[str, RealServer]:
         """The IPVS real servers of the virtual service on port, by node name."""
+        return self._reals_in(self.ipvs(director), port)
+
+    def _reals_in(self, table: list[VirtualService], port: int) -> dict[str, RealServer]:
         by_ip = {str(n.service_ip): n.name for n in self.lab.nodes}
-        return {
-            by_ip[r.address.rsplit(":", 1)[0]]: r for r in self.ipvs_service(director, port).reals
-        }
+        address = f"{self.lab.topology.vip}:{port}"
+        for service in table:
+            if service.address == address:
+                return {by_ip[r.address.rsplit(":", 1)[0]]: r for r in service.reals}
+        raise LabError(f"the director's IPVS table has no {address}")
 
     def active_by_node(self, director: str, port: int) -> dict[str, int]:
         return {n: r.active for n, r in self.reals_by_node(director, port).items()}

@@ -70,6 +70,27 @@ def director_nic_down(cell: Deployed, timing_ms: dict[str, float]) -> Expectatio
     )
 
 
+# How long a scenario holds its fault. Past the bound the window runs on PAST_BOUND_S more, so
+# that "slow" (recovered by the bound) and "never" (not recovered at the window's end, where
+# the views of every node are the evidence) look different; the heal comes after that.
+PAST_BOUND_S = 5.0
+# A director kill is held longer: on seed the new director's ldirectord start leaves the
+# service without a destination again 21-25 s after the kill (the second outage, which the
+# kill suite judges), and the window must hold it whole, as on hardened its absence.
+KILL_WINDOW_S = 40.0
+
+
+def fault_window(bound_s: float, asked: float | None) -> float:
+    """The window: as asked (--fault-window), but never shorter than bound + PAST_BOUND_S,
+    which is the default."""
+    least = round(bound_s + PAST_BOUND_S, 2)
+    return least if asked is None else max(asked, least)
+
+
+def kill_window(asked: float | None) -> float:
+    return KILL_WINDOW_S if asked is None else asked
+
+
 # ldirectord notices a failed real at its next check of it: at most checkinterval after the
 # fault, plus the check itself (a connect to a dead or cut node waits out checktimeout).
 # The margin covers the watcher (every 0.5 s, an ssh + ipvsadm round trip of ~0.3 s under

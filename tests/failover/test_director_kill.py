@@ -25,7 +25,7 @@ from probes.client_side import HeldSessions
 from probes.history import History
 from report import timeline
 from tests.failover.conftest import fault_or_skip, read_cell
-from tests.failover.expectations import director_killed
+from tests.failover.expectations import director_killed, kill_window
 from tests.failover.scenario import FaultRun, run_fault
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
@@ -60,7 +60,7 @@ def kill_run(
     try:
         timing = ops.corosync_timing()
         history.event("corosync timing", **timing)
-        window = request.config.getoption("--fault-window")
+        window = kill_window(request.config.getoption("--fault-window"))
         topo = cluster.topology
         # Sessions held through the failover (two per node, placed by lc on the idle
         # cluster), pinged once at the end of the window, before the killed node is back.

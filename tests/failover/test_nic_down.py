@@ -19,12 +19,10 @@ from lab.errors import LabError
 from lab.faults import nic_fault
 from probes.history import History
 from tests.failover.conftest import read_cell
-from tests.failover.expectations import director_nic_down
+from tests.failover.expectations import director_nic_down, fault_window
 from tests.failover.scenario import FaultRun, run_fault
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
-# Past the bound, the window runs on this long: "slow" and "never" must look different.
-PAST_BOUND_S = 5.0
 
 
 def nic_down_on_director(
@@ -42,9 +40,7 @@ def nic_down_on_director(
     if not expect.recovers:
         never = pytest.mark.xfail(strict=True, raises=AssertionError, reason=expect.why)
         request.applymarker(never)
-    window = request.config.getoption("--fault-window")
-    if expect.recovers:
-        window = max(window, expect.bound_s + PAST_BOUND_S)
+    window = fault_window(expect.bound_s, request.config.getoption("--fault-window"))
     run = run_fault(lab, ops, history, fault, ops.director(), hold_s=window)
     attempts = run.attempts_until_heal()
     verdict = compose(

@@ -25,14 +25,12 @@ from lab.control import Lab
 from lab.faults import NodeKill
 from probes.history import History
 from tests.failover.conftest import fault_or_skip, read_cell
-from tests.failover.expectations import director_killed
+from tests.failover.expectations import director_killed, kill_window
 from tests.failover.scenario import run_fault
 from tests.failover.test_nic_down import nic_down_on_director
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
 CELLS = [Deployed("seed", "dual"), Deployed("hardened", "dual")]
-# Long enough to see seed's second outage (~24 s after the kill) had it not been closed.
-KILL_WINDOW_S = 35.0
 
 
 def deploy_cell(lab: Lab, ops: Cluster, cell: Deployed, terminal: Callable) -> None:
@@ -110,6 +108,7 @@ def test_director_kill_cell(
     settled: str,
     history: History,
     judge: Callable[[Verdict], Verdict],
+    request: pytest.FixtureRequest,
 ) -> None:
     """hardened: a director kill without a second outage (the IPVS seed), within the
     tuned token's bound. seed's kill is tests/failover/test_director_kill.py's, on the
@@ -124,7 +123,7 @@ def test_director_kill_cell(
         history,
         fault_or_skip(lambda: NodeKill(cluster)),
         settled,
-        hold_s=KILL_WINDOW_S,
+        hold_s=kill_window(request.config.getoption("--fault-window")),
     )
     attempts = run.attempts_until_heal()
     verdict = judge(

@@ -22,7 +22,7 @@ from lab.errors import LabError
 from lab.faults import Fault, NodeKill, nic_fault
 from probes.history import History
 from tests.failover.conftest import fault_or_skip
-from tests.failover.expectations import real_server_out_bound
+from tests.failover.expectations import fault_window, real_server_out_bound
 from tests.failover.scenario import FaultRun, run_fault
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
@@ -84,7 +84,7 @@ def real_server_fails(
         ops.ldirectord_setting(director, "checkinterval"),
         ops.ldirectord_setting(director, "checktimeout"),
     )
-    window = max(request.config.getoption("--fault-window"), bound + 10.0)
+    window = fault_window(bound, request.config.getoption("--fault-window"))
     watch = weight_watch(ops, history, director, real)
     run = run_fault(lab, ops, history, fault, real, hold_s=window, watch=watch)
     attempts = run.attempts_until_heal()

@@ -52,6 +52,15 @@ def test_ip_vs_loads_in_the_guest_kernel(lab: Lab) -> None:
     assert "IP Virtual Server version" in out
 
 
+def test_the_image_runs_pcsd_niced_and_the_cluster_units_disabled(lab: Lab) -> None:
+    """What lab.image's recipe says about units reached the nodes' systemd."""
+    for node in lab.nodes:
+        got = lab.ssh(node.name, "systemctl show -p Nice --value pcsd.service pcsd-ruby.service")
+        assert got.stdout.split() == ["19", "19"]
+        enabled = lab.ssh(node.name, "systemctl is-enabled corosync pacemaker pcsd", check=False)
+        assert enabled.stdout.split() == ["disabled"] * 3
+
+
 def test_lab_up_again_says_it_is_up(lab: Lab) -> None:
     with pytest.raises(LabError, match="already up"):
         control.up(INVENTORY, name=INSTANCE)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from lab.cluster import Cluster
+from lab.cluster import QUIET_STATUS, Cluster
 from lab.errors import LabError
 from lab.topology import Topology
 
@@ -135,14 +135,15 @@ ALL_WEIGHTED = IPVSADM.replace("Route   0", "Route   1")
 def test_settled_needs_every_node_one_director_no_failures_every_real_weighted(
     crm_mon: str, ipvsadm: str, settled: str | None
 ) -> None:
-    lab = FakeLab(
-        {
-            "crm_resource --wait": (0, ""),
-            "crm_mon -1 --output-as=xml": (0, crm_mon),
-            "ipvsadm -Ln": (0, ipvsadm),
-        }
-    )
+    lab = FakeLab({"crm_resource --wait": (0, crm_mon), "ipvsadm -Ln": (0, ipvsadm)})
     assert Cluster(lab).settled() == settled  # type: ignore[arg-type]
+    assert lab.commands == [QUIET_STATUS, "ipvsadm -Ln"][: len(lab.commands)], "two round trips"
+
+
+def test_nothing_is_settled_while_actions_are_pending() -> None:
+    lab = FakeLab({"crm_resource --wait": (1, "Pending actions: promote lvs on node3\n")})
+    assert Cluster(lab).settled() is None  # type: ignore[arg-type]
+    assert Cluster(lab).settled_director() is None  # type: ignore[arg-type]
 
 
 def test_deployed_is_read_back_and_none_when_nodes_disagree_or_lack_it() -> None:
@@ -155,8 +156,7 @@ def test_deployed_is_read_back_and_none_when_nodes_disagree_or_lack_it() -> None
 
 def test_idle_needs_no_active_ipvs_entry_on_any_port() -> None:
     answers = {
-        "crm_resource --wait": (0, ""),
-        "crm_mon -1 --output-as=xml": (0, whole_cluster()),
+        "crm_resource --wait": (0, whole_cluster()),
         "ipvsadm -Ln": (0, ALL_WEIGHTED),  # port 22 has active sessions
     }
     assert Cluster(FakeLab(answers)).idle() is None  # type: ignore[arg-type]

@@ -8,10 +8,14 @@ import pytest
 from lab.cluster import Deployed
 from tests.failover.expectations import (
     HANDOVER_MARGIN_S,
+    KILL_WINDOW_S,
     PACEMAKER_MARGIN_S,
+    PAST_BOUND_S,
     PING_DETECT_S,
     director_killed,
     director_nic_down,
+    fault_window,
+    kill_window,
 )
 
 DEFAULTS = {"token": 3650.0, "consensus": 4380.0}  # corosync 3 defaults, three nodes
@@ -40,3 +44,10 @@ def test_hardened_on_the_dual_layout_recovers_through_the_ping_rule() -> None:
     expect = director_nic_down(Deployed("hardened", "dual"), TUNED)
     assert expect.recovers and expect.bound_s == PING_DETECT_S + HANDOVER_MARGIN_S
     assert "pingd" in expect.why
+
+
+def test_a_fault_is_held_past_its_bound_by_default_and_never_less() -> None:
+    assert fault_window(16.0, None) == 16.0 + PAST_BOUND_S
+    assert fault_window(16.0, 60.0) == 60.0  # a longer window, as asked
+    assert fault_window(16.0, 10.0) == 16.0 + PAST_BOUND_S  # never shorter than the bound
+    assert kill_window(None) == KILL_WINDOW_S and kill_window(25.0) == 25.0

@@ -42,6 +42,30 @@ def test_a_run_gets_its_own_folder_with_its_junit_xml_in_it(pytestconfig: pytest
     assert pytestconfig.option.xmlpath is not None
 
 
+def test_functional_tests_that_leave_ipvs_entries_run_after_the_others() -> None:
+    class Item:
+        def __init__(self, nodeid: str, *marks: str) -> None:
+            self.nodeid, self.keywords = nodeid, set(marks)
+
+    items = [
+        Item("tests/unit/test_a.py::t"),
+        Item("tests/functional/test_caveats.py::director", "ipvs_leftovers"),
+        Item("tests/functional/test_caveats.py::real"),
+        Item("tests/functional/test_garp.py::t"),
+        Item("tests/failover/test_kill.py::t", "ipvs_leftovers"),
+        Item("tests/failover/test_nic.py::t"),
+    ]
+    ordered = [i.nodeid.split("/")[-1] for i in conftest.leftovers_last(items)]
+    assert ordered == [
+        "test_a.py::t",
+        "test_caveats.py::real",
+        "test_garp.py::t",
+        "test_nic.py::t",
+        "test_caveats.py::director",
+        "test_kill.py::t",
+    ], "marked tests last, each group in its order"
+
+
 def test_shuffle_functional_moves_only_the_functional_suites() -> None:
     class Item:
         def __init__(self, nodeid: str) -> None:
