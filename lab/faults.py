@@ -14,6 +14,7 @@ from __future__ import annotations
 import shlex
 import time
 from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from lab.backends.base import LINK, POWER
@@ -232,15 +233,22 @@ def nic_fault(lab: Lab, mode: str) -> Fault:
 
 
 def heal_all(lab: Lab, nodes: list[str] | None = None) -> list[Record]:
-    """Undo every fault on every node: boot dead nodes, restore cables, lift in-guest cuts."""
-    records = []
+    """Undo every fault on every node: boot dead nodes, restore cables, lift in-guest cuts.
+    The nodes are healed side by side (each heal is a few ssh round trips of ~0.3-0.5 s on
+    a UML node; one after another they made every settle ~3 s longer)."""
     targets = nodes or [n.name for n in lab.nodes]
+    with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+        per_node = list(pool.map(lambda node: heal_node(lab, node), targets))
+    return [record for records in per_node for record in records]
+
+
+def heal_node(lab: Lab, node: str) -> list[Record]:
     caps = lab.backend.CAPABILITIES
-    for node in targets:
-        if POWER in caps:
-            records.append(NodeKill(lab).heal(node))
-        if LINK in caps:
-            records.append(LinkCut(lab).heal(node))
-        records.append(IfDown(lab).heal(node))
-        records.append(FirewallDrop(lab).heal(node))
+    records = []
+    if POWER in caps:
+        records.append(NodeKill(lab).heal(node))
+    if LINK in caps:
+        records.append(LinkCut(lab).heal(node))
+    records.append(IfDown(lab).heal(node))
+    records.append(FirewallDrop(lab).heal(node))
     return records

@@ -94,3 +94,12 @@ def test_seed_runs_no_connection_sync() -> None:
     lvs = ET.fromstring(render("lvs-clone", "seed")).find(".//primitive[@id='lvs']")
     assert lvs is not None
     assert "sync_interface" not in {n.get("name") for n in lvs.iter("nvpair")}
+
+
+def test_ldirectord_starts_after_the_promote_and_on_hardened_stops_beside_the_demote() -> None:
+    seed = ET.fromstring(render("ldirectord-after-promote", "seed"))
+    hardened = ET.fromstring(render("ldirectord-after-promote", "hardened"))
+    for order in (seed, hardened):
+        assert (order.get("first-action"), order.get("then-action")) == ("promote", "start")
+    assert seed.get("symmetrical") is None  # the article's: stop ldirectord, then demote
+    assert hardened.get("symmetrical") == "false"

@@ -57,3 +57,26 @@ def test_firewall_scripts_parse_in_posix_shells(shell: str, script: str) -> None
     proc = subprocess.run([shell, "-n"], input=body, text=True, capture_output=True)
     assert proc.returncode == 0, proc.stderr
     assert body.startswith("nic=eth0\n")
+
+
+def test_heal_all_heals_every_node_and_keeps_their_order() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def ssh(node: str, command: object, **_: object) -> SimpleNamespace:
+        asked.append((node, str(command)))
+        out = "2: eth0: <BROADCAST,MULTICAST> mtu 1500" if "link" in str(command) else "yes"
+        return SimpleNamespace(stdout=out, returncode=0)
+
+    lab = fake_lab(frozenset({POWER, LINK}))
+    lab.backend.SELF_HEAL_S = None
+    lab.backend.alive = lambda node: True
+    lab.backend.link_cut = lambda node: False
+    lab.nodes = [SimpleNamespace(name=n) for n in ("node1", "node2", "node3")]
+    lab.ssh = ssh
+    records = faults.heal_all(lab)
+    assert [(r["node"], r["fault"]) for r in records] == [
+        (n, f) for n in ("node1", "node2", "node3")
+        for f in ("kill", "nic-host", "nic-ifdown", "nic-drop")
+    ]  # fmt: skip
+    assert {r["changed"] for r in records if r["fault"] in ("nic-ifdown", "nic-drop")} == {True}
+    assert {node for node, _ in asked} == {"node1", "node2", "node3"}

@@ -60,10 +60,10 @@ def test_functional_tests_that_leave_ipvs_entries_run_after_the_others() -> None
         "test_a.py::t",
         "test_caveats.py::real",
         "test_garp.py::t",
-        "test_nic.py::t",
         "test_caveats.py::director",
         "test_kill.py::t",
-    ], "marked tests last, each group in its order"
+        "test_nic.py::t",
+    ], "marked functional tests last among them; everything else keeps its place"
 
 
 def test_shuffle_functional_moves_only_the_functional_suites() -> None:
