@@ -96,7 +96,7 @@ def test_a_guard_is_deleted_before_its_resource_is_replaced_and_only_then(
         f"<constraints>{rule}</constraints></configuration>"
     )
     guard = {"scope": "constraints", "find": ".//rsc_location[@id='lvs-needs-service-net']"}
-    changed = render("ping-clone").replace('name="attempts" value="2"', 'name="attempts" value="3"')
+    changed = render("ping-clone").replace('name="attempts" value="3"', 'name="attempts" value="4"')
     ping = ".//clone[@id='ping-clone']"
     [change] = sync.plan(live, [sync.Wanted("ping-clone", "resources", ping, changed, guard)])
     assert [call[1] for call in change.argv] == ["--delete", "--replace"]
