@@ -5,6 +5,8 @@ checks need. Uses crm_* (fast) rather than pcs (~10 s a call on UML nodes)."""
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -347,18 +349,38 @@ class Cluster:
         assert best is not None
         return best
 
-    def log_time(self, node: str, pattern: str, since: float) -> float | None:
+    def log_time(
+        self, node: str, pattern: str, since: float, offset: ClockOffset | None = None
+    ) -> float | None:
         """Host-clock Unix time of the first journal line on node matching pattern since
-        `since` (host clock): the node's journal time corrected by its clock offset, so
-        probe records (host clock) and journal events compare in one clock."""
-        offset = self.clock_offset(node)
+        `since` (host clock): the node's journal time corrected by its clock offset
+        (measured now unless given), so probe records (host clock) and journal events
+        compare in one clock."""
+        return self.log_times(node, {pattern: pattern}, since, offset).get(pattern)
+
+    def log_times(
+        self, node: str, patterns: dict[str, str], since: float, offset: ClockOffset | None = None
+    ) -> dict[str, float]:
+        """log_time for several patterns (name -> regular expression) in one journal read:
+        the first matching line's host-clock time per name; names without a match are left
+        out. A scenario asks five patterns of three nodes, and each read costs ~0.5 s."""
+        if offset is None:
+            offset = self.clock_offset(node)
         node_since = int(since + offset.seconds) - 1
-        out = self.lab.ssh(
+        either = "|".join(f"({p})" for p in patterns.values())
+        lines = self.lab.ssh(
             node,
-            f"journalctl -q -o short-unix --since=@{node_since} --grep={pattern!r} | head -1",
+            f"journalctl -q -o short-unix --since=@{node_since} --grep={shlex.quote(either)}",
             check=False,
-        ).stdout.split()
-        try:
-            return round(float(out[0]) - offset.seconds, 6)
-        except (IndexError, ValueError):
-            return None
+        ).stdout.splitlines()
+        found: dict[str, float] = {}
+        for name, pattern in patterns.items():
+            for line in lines:
+                stamp, _, text = line.partition(" ")
+                if re.search(pattern, text):
+                    try:
+                        found[name] = round(float(stamp) - offset.seconds, 6)
+                    except ValueError:
+                        continue
+                    break
+        return found

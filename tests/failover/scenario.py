@@ -88,10 +88,10 @@ def run_fault(
     director = ops.director()
     # Journal times are turned into the host's clock (Cluster.log_time); the offsets
     # measured now are kept with the history so a reader can check that correction.
-    for n in lab.nodes:
-        offset = ops.clock_offset(n.name)
+    offsets = {n.name: ops.clock_offset(n.name) for n in lab.nodes}
+    for name, offset in offsets.items():
         history.event(
-            "clock offset", node=n.name, seconds=offset.seconds, uncertainty=offset.uncertainty
+            "clock offset", node=name, seconds=offset.seconds, uncertainty=offset.uncertainty
         )
     prober = AvailabilityProber(lab, str(topo.vip), topo.port, max_seconds=bound)
     # The sniffer also asks who-has VIP every second: who owns the VIP, through the fault.
@@ -126,12 +126,14 @@ def run_fault(
         history.extend("arp-sniffer", sniffer.stop())
     run = FaultRun(fault.name, node, director, fault_at, applied["time"], heal_started, history)
     run.events["views"] = promoted
-    for what, pattern in JOURNAL_MARKS.items():
-        for n in lab.nodes:
-            if n.name == node and fault.name == "kill":
-                continue  # its journal ends at the kill (and begins again at the boot)
-            at = ops.log_time(n.name, pattern, run.fault_at)
-            if at is not None and at < run.healed_at:
+    for n in lab.nodes:
+        if n.name == node and fault.name == "kill":
+            continue  # its journal ends at the kill (and begins again at the boot)
+        # One read per node, in the clock offset measured before the fault (a node that was
+        # not killed keeps its clock).
+        found = ops.log_times(n.name, JOURNAL_MARKS, run.fault_at, offsets[n.name])
+        for what, at in found.items():
+            if at < run.healed_at:
                 history.event(what, t=at, node=n.name)
                 run.events.setdefault(what, {})[n.name] = at
     return run

@@ -31,6 +31,11 @@ pytestmark = pytest.mark.lab
 # Both ends are in the host's clock: Cluster.log_time corrects the journal time by the
 # node's measured clock offset (recorded in the history), good to ~0.1 s on UML.
 ANNOUNCE_BOUND_S = 5.0
+# Journal lines of the new director: pacemaker asks for the promote, the agent says it runs.
+PROMOTE_MARKS = {
+    "promote requested": "Requesting local execution of promote",
+    "promoting logged": "promoting:",
+}
 # The sniffer keeps listening this long after the move has settled, so a late or stray
 # announcement (say, from the old director) would still be seen.
 LISTEN_AFTER_S = 2.0
@@ -100,12 +105,10 @@ def test_new_director_announces_itself_with_gratuitous_arp(
         history.event(
             "clock offset", node=new, seconds=offset.seconds, uncertainty=offset.uncertainty
         )
-        promoted_at = ops.log_time(new, "promoting:", since)
-        if promoted_at is not None:
-            history.event("promoting logged", t=promoted_at, node=new)
-        requested = ops.log_time(new, "Requesting local execution of promote", since)
-        if requested is not None:
-            history.event("promote requested", t=requested, node=new)
+        logged = ops.log_times(new, PROMOTE_MARKS, since, offset)
+        for what, at in sorted(logged.items(), key=lambda item: item[1]):
+            history.event(what, t=at, node=new)
+        promoted_at = logged.get("promoting logged")
         verdicts.append(
             announcement(
                 frames,

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from lab.cluster import QUIET_STATUS, Cluster
+from lab.cluster import QUIET_STATUS, ClockOffset, Cluster
 from lab.errors import LabError
 from lab.topology import Topology
 
@@ -87,6 +87,22 @@ def test_log_time_reads_journal_lines_in_the_hosts_clock() -> None:
     assert 1795827850 <= asked <= 1795827851
     empty = FakeLab({"date": ahead, "journalctl": (0, "")})
     assert Cluster(empty).log_time("node2", "x", 0) is None  # type: ignore[arg-type]
+
+
+def test_log_times_reads_the_journal_once_for_every_pattern() -> None:
+    lines = (
+        "1795827851.000000 node1 corosync[9]: [KNET  ] link: host: 2 link: 0 is down\n"
+        "1795827853.500000 node1 lvs(lvs)[812]: INFO: promoting: 192.168.122.100 moves\n"
+        "1795827854.000000 node1 lvs(lvs)[812]: INFO: promoting: again\n"
+    )
+    lab = FakeLab({"journalctl": (0, lines)})
+    given = ClockOffset(seconds=0.5, uncertainty=0.01)
+    marks = {"promoting": "promoting:", "link down": "link: host: .* link: 0 is down",
+             "quorum lost": "non-primary component"}  # fmt: skip
+    found = Cluster(lab).log_times("node1", marks, 1795827850.0, given)  # type: ignore[arg-type]
+    assert found == {"link down": 1795827850.5, "promoting": 1795827853.0}, "first match each"
+    assert len(lab.commands) == 1 and lab.commands[0].startswith("journalctl"), "no clock read"
+    assert "--since=@1795827849 " in lab.commands[0]
 
 
 def test_clock_offset_keeps_the_exchange_with_the_shortest_round_trip() -> None:
