@@ -108,19 +108,31 @@ def failure_windows(
     return windows
 
 
-def attribute(attempts: Sequence[Record], scheduled: Mapping[int, str]) -> list[Record]:
+def attribute(
+    attempts: Sequence[Record], scheduled: Mapping[int, str], read_at: float | None = None
+) -> list[Record]:
     """The attempts, each failed one whose source port the director's connection table
     lists (`scheduled`: source port -> real server, entries of connections that never got
-    past their SYN) marked with `scheduled_to`. A source port the run used more than once is
-    not attributed: the table keeps one entry for it and cannot say whose it is (over ~1000
-    attempts a few ports come round again)."""
-    uses = Counter(a.get("cport") for a in attempts)
-    return [
-        {**a, "scheduled_to": scheduled[a["cport"]]}
-        if not a["ok"] and a.get("cport") in scheduled and uses[a["cport"]] == 1
-        else a
-        for a in attempts
-    ]
+    past their SYN, read at read_at) marked with `scheduled_to`. A failed attempt the table
+    cannot speak for is marked `untraceable`, with why: its source port was used more than
+    once before the reading (the table keeps one entry per port and cannot say whose it
+    is; over ~1000 attempts a few ports come round again), or it began after the reading.
+    A port's use after the reading does not count: it cannot be in the table."""
+    read = [a for a in attempts if read_at is None or a["t"] < read_at]
+    uses = Counter(a.get("cport") for a in read)
+    marked = []
+    for a in attempts:
+        if a["ok"]:
+            marked.append(a)
+        elif read_at is not None and a["t"] >= read_at:
+            marked.append({**a, "untraceable": "begun after the table was read"})
+        elif uses[a.get("cport")] > 1:
+            marked.append({**a, "untraceable": "source port used again"})
+        elif a.get("cport") in scheduled:
+            marked.append({**a, "scheduled_to": scheduled[a["cport"]]})
+        else:
+            marked.append(a)
+    return marked
 
 
 def answers(attempts: Sequence[Record]) -> dict[str, int]:
@@ -229,16 +241,16 @@ def failures_only_sent_to(attempts: Sequence[Record], *, fault_at: float, node: 
     fault went to that real, as the director's connection table says (attribute()). A
     failed attempt sent elsewhere is a problem, and so is one the table should list (its
     source port used once in the run) but does not: something other than the dead real
-    failed it. Attempts whose port came round again cannot be traced and are counted."""
+    failed it. Attempts attribute() marked untraceable are counted, by reason."""
     name = f"only connections sent to {node} fail"
     after = [a for a in attempts if a["t"] >= fault_at]
     if not after:
         return Verdict.unknown(name, "no attempt after the fault", {})
-    uses = Counter(a.get("cport") for a in attempts)
     failed = [a for a in after if not a["ok"]]
     to_node = [a for a in failed if a.get("scheduled_to") == node]
     elsewhere = Counter(a["scheduled_to"] for a in failed if a.get("scheduled_to", node) != node)
-    untraced = [a for a in failed if "scheduled_to" not in a and uses[a.get("cport")] == 1]
+    untraceable = Counter(a["untraceable"] for a in failed if "untraceable" in a)
+    untraced = [a for a in failed if "scheduled_to" not in a and "untraceable" not in a]
     problems = [f"{n} failed attempts were sent to {other}" for other, n in elsewhere.items()]
     if untraced:
         first = min(a["t"] for a in untraced) - fault_at
@@ -250,6 +262,6 @@ def failures_only_sent_to(attempts: Sequence[Record], *, fault_at: float, node: 
         "sent_to_it": len(to_node),
         "sent_elsewhere": dict(elsewhere),
         "untraced": len(untraced),
-        "port_reused": len(failed) - len(to_node) - sum(elsewhere.values()) - len(untraced),
+        "untraceable": dict(untraceable),
     }
     return Verdict.judge(name, problems, details)

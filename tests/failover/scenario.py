@@ -115,6 +115,7 @@ def run_fault(
             # IPVS forwarded stays there ~60 s): read now, before the heal changes who
             # directs, so that each failure window can name the real it was sent to.
             dead = [node] if fault.name == "kill" else []  # nothing to read, 5 s to find out
+            read_at = time.time()  # an attempt begun later may be missing from the tables
             scheduled = ops.scheduled_ports(topo.port, skip=dead)
             history.event("ipvs connections", scheduled=len(scheduled))
         finally:
@@ -122,7 +123,7 @@ def run_fault(
             heal_started = history.event("heal requested", node=node)["t"]
             history.add("nemesis", **fault.heal(node))
         time.sleep(AFTER_HEAL_S)
-        history.extend("prober", attribute(prober.stop(), scheduled))
+        history.extend("prober", attribute(prober.stop(), scheduled, read_at))
         history.extend("arp-sniffer", sniffer.stop())
     run = FaultRun(fault.name, node, director, fault_at, applied["time"], heal_started, history)
     run.events["views"] = promoted

@@ -171,10 +171,29 @@ def test_a_failure_sent_to_a_live_real_or_to_nowhere_fails() -> None:
 
 
 def test_a_failure_on_a_reused_port_is_counted_not_blamed() -> None:
-    history = traced("..x.x..", {2: "node3"})
+    history = attempts("..x.x..", start=FAULT)
+    for i, a in enumerate(history):
+        a["cport"] = 40000 + i
     history[4]["cport"] = history[0]["cport"]  # that port came round again
-    verdict = failures_only_sent_to(history, fault_at=FAULT, node="node3")
-    assert verdict.valid is True and verdict.details["port_reused"] == 1
+    marked = attribute(history, {40002: "node3", 40000: "node3"})
+    verdict = failures_only_sent_to(marked, fault_at=FAULT, node="node3")
+    assert verdict.valid is True
+    assert verdict.details["untraceable"] == {"source port used again": 1}
+
+
+def test_a_port_used_again_after_the_table_was_read_is_still_traced() -> None:
+    history = attempts("..x.x..", start=FAULT)
+    for i, a in enumerate(history):
+        a["cport"] = 40000 + i
+    history[6]["cport"] = history[2]["cport"]  # again, but after the reading
+    read_at = history[5]["t"]
+    marked = attribute(history, {40002: "node3", 40004: "node3"}, read_at)
+    assert marked[2]["scheduled_to"] == "node3"
+    history[5]["ok"] = False  # failed, begun after the reading: the table cannot know it
+    marked = attribute(history, {40002: "node3", 40004: "node3"}, read_at)
+    assert marked[5]["untraceable"] == "begun after the table was read"
+    verdict = failures_only_sent_to(marked, fault_at=FAULT, node="node3")
+    assert verdict.valid is True and verdict.details["untraced"] == 0
 
 
 def test_no_attempt_after_the_fault_is_unknown() -> None:
