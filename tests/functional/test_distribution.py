@@ -42,8 +42,11 @@ def spread_verdict(
     director = ops.director()
     inactive_before = ops.inactive_by_node(director, port)
     answers = sample_with()
-    history.add("answers", port=port, answers=answers, inactive_before=inactive_before)
-    return lc_spread(answers, inactive_before, tolerance=2)
+    after = {n: r.active + r.inactive for n, r in ops.reals_by_node(director, port).items()}
+    history.add(
+        "answers", port=port, answers=answers, inactive_before=inactive_before, entries_after=after
+    )
+    return lc_spread(answers, inactive_before, tolerance=2, entries_after=after)
 
 
 def test_http_through_the_vip_reaches_every_node_evenly(

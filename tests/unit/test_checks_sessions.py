@@ -106,6 +106,20 @@ def test_lc_spread_against_leftover_entries() -> None:
     assert lc_spread([*answers[:-1], "node9"], before, tolerance=2).valid is False
 
 
+def test_lc_spread_allows_what_expired_entries_explain_and_no_more() -> None:
+    # The hosts run's failure: node3 took 5 in a row when its older entries expired.
+    before = {"node1": 35, "node2": 35, "node3": 34}
+    answers = ["node3", "node1", "node2"] * 7 + ["node3"] * 5 + ["node2", "node3", "node1", "node2"]
+    assert lc_spread(answers, before, tolerance=2).valid is False  # 13 against lc's 10
+    four_expired = {"node1": 35 + 8, "node2": 35 + 9, "node3": 34 + 13 - 4}
+    verdict = lc_spread(answers, before, tolerance=2, entries_after=four_expired)
+    assert verdict.valid is True, verdict
+    assert verdict.details["expired_meanwhile"] == {"node1": 0, "node2": 0, "node3": 4}
+    # Expiries on node1 do not excuse an excess on node3.
+    elsewhere = {"node1": 35 + 8 - 4, "node2": 35 + 9, "node3": 34 + 13}
+    assert lc_spread(answers, before, tolerance=2, entries_after=elsewhere).valid is False
+
+
 def test_nothing_to_judge_is_unknown_never_valid() -> None:
     from checks.sessions import lc_spread, spread
     from checks.verdict import compose
