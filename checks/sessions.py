@@ -108,10 +108,10 @@ def lc_spread(
     unknown = sorted(set(counts) - set(expected) - {None})
     if unknown:
         problems.append(f"answers from {unknown}, not a real server of the service")
-    expired = {
-        n: max(0, inactive_before[n] + counts.get(n, 0) - entries_after.get(n, 0))
-        for n in expected
-    } if entries_after is not None else dict.fromkeys(expected, 0)  # fmt: skip
+    expired = dict.fromkeys(expected, 0)
+    if entries_after is not None:
+        for n in expected:
+            expired[n] = max(0, inactive_before[n] + counts.get(n, 0) - entries_after.get(n, 0))
     off = {}
     for n, want in expected.items():
         got = counts.get(n, 0)

@@ -349,21 +349,15 @@ class Cluster:
         assert best is not None
         return best
 
-    def log_time(
-        self, node: str, pattern: str, since: float, offset: ClockOffset | None = None
-    ) -> float | None:
-        """Host-clock Unix time of the first journal line on node matching pattern since
-        `since` (host clock): the node's journal time corrected by its clock offset
-        (measured now unless given), so probe records (host clock) and journal events
-        compare in one clock."""
-        return self.log_times(node, {pattern: pattern}, since, offset).get(pattern)
-
     def log_times(
         self, node: str, patterns: dict[str, str], since: float, offset: ClockOffset | None = None
     ) -> dict[str, float]:
-        """log_time for several patterns (name -> regular expression) in one journal read:
-        the first matching line's host-clock time per name; names without a match are left
-        out. A scenario asks five patterns of three nodes, and each read costs ~0.5 s."""
+        """Host-clock Unix times of journal lines on node since `since` (host clock), one
+        read for several patterns (name -> regular expression): per name, the first
+        matching line's time corrected by the node's clock offset (measured now unless
+        given), so probe records (host clock) and journal events compare in one clock.
+        Names without a match are left out. A scenario asks five patterns of three nodes,
+        and each read costs ~0.5 s under UML."""
         if offset is None:
             offset = self.clock_offset(node)
         node_since = int(since + offset.seconds) - 1

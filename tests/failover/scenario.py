@@ -86,7 +86,7 @@ def run_fault(
     topo = lab.topology
     bound = BASELINE_S + hold_s + AFTER_HEAL_S + 120  # the probes stop by themselves
     director = ops.director()
-    # Journal times are turned into the host's clock (Cluster.log_time); the offsets
+    # Journal times are turned into the host's clock (Cluster.log_times); the offsets
     # measured now are kept with the history so a reader can check that correction.
     offsets = {n.name: ops.clock_offset(n.name) for n in lab.nodes}
     for name, offset in offsets.items():

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.lab
 # 1.5-2.4 s during CI runs. 5 s is about twice the worst CI figure and still well below the
 # ~10 s failover outage the announcement is part of. (Pacemaker asks for the promote 1-2 s before
 # that line, time spent sourcing ocf-shellfuncs under UML; the history records both.)
-# Both ends are in the host's clock: Cluster.log_time corrects the journal time by the
+# Both ends are in the host's clock: Cluster.log_times corrects the journal time by the
 # node's measured clock offset (recorded in the history), good to ~0.1 s on UML.
 ANNOUNCE_BOUND_S = 5.0
 # Journal lines of the new director: pacemaker asks for the promote, the agent says it runs.

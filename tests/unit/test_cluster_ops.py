@@ -74,19 +74,20 @@ def test_agent_param_prefers_the_cib_then_the_agent_default() -> None:
         Cluster(default).agent_param("nope")  # type: ignore[arg-type]
 
 
-def test_log_time_reads_journal_lines_in_the_hosts_clock() -> None:
+def test_log_times_reads_journal_lines_in_the_hosts_clock() -> None:
     # The node's clock runs 2 s ahead of the host's: its journal times are 2 s late.
     ahead = (0, lambda: f"{time.time() + 2.0:.6f}")
     line = "1795827855.546626 node2 lvs(lvs)[812]: INFO: promoting: 192.168.122.100 moves\n"
     found = FakeLab({"date": ahead, "journalctl": (0, line)})
-    at = Cluster(found).log_time("node2", "promoting:", 1795827850)  # type: ignore[arg-type]
+    got = Cluster(found).log_times("node2", {"p": "promoting:"}, 1795827850)  # type: ignore[arg-type]
+    at = got["p"]
     assert at == pytest.approx(1795827853.546626, abs=0.05)
     # Asked in the node's clock (850 + 2 s), a second early for the whole-second rounding:
     # 851, or 850 when the measured offset comes out a hair under 2 s.
     asked = int(found.commands[-1].split("--since=@")[1].split()[0])
     assert 1795827850 <= asked <= 1795827851
     empty = FakeLab({"date": ahead, "journalctl": (0, "")})
-    assert Cluster(empty).log_time("node2", "x", 0) is None  # type: ignore[arg-type]
+    assert Cluster(empty).log_times("node2", {"x": "x"}, 0) == {}  # type: ignore[arg-type]
 
 
 def test_log_times_reads_the_journal_once_for_every_pattern() -> None:
