@@ -4,6 +4,7 @@ setup), so a typo is caught here and not by a cluster that refuses the object.""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -19,6 +20,8 @@ CIB_TEMPLATES = Path(__file__).parents[2] / "ansible" / "templates" / "cib"
 SCHEMA = RA_ROOT / "root/usr/share/pacemaker/pacemaker-3.9.rng"
 RESOURCES = ["lvs-clone", "ldirectord", "ping-clone"]
 CONSTRAINTS = ["ldirectord-with-director", "ldirectord-after-promote", "lvs-needs-service-net"]
+# With seed's symmetrical promote/start order this one would be an ordering loop.
+HARDENED_CONSTRAINTS = ["ldirectord-stops-after-demote"]
 
 
 def render(name: str, profile: str = "hardened") -> str:
@@ -33,7 +36,8 @@ def render(name: str, profile: str = "hardened") -> str:
 
 def cib_with_every_object(profile: str = "hardened") -> str:
     resources = "".join(render(n, profile) for n in RESOURCES)
-    constraints = "".join(render(n, profile) for n in CONSTRAINTS)
+    names = CONSTRAINTS + (HARDENED_CONSTRAINTS if profile == "hardened" else [])
+    constraints = "".join(render(n, profile) for n in names)
     return (
         '<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">'
         "<configuration><crm_config/><nodes/>"
@@ -44,7 +48,7 @@ def cib_with_every_object(profile: str = "hardened") -> str:
 
 def test_every_template_is_used_by_the_test() -> None:
     found = sorted(p.name.removesuffix(".xml.j2") for p in CIB_TEMPLATES.glob("*.xml.j2"))
-    assert found == sorted(RESOURCES + CONSTRAINTS)
+    assert found == sorted(RESOURCES + CONSTRAINTS + HARDENED_CONSTRAINTS)
 
 
 def test_objects_carry_what_the_playbook_looks_them_up_by() -> None:
@@ -103,3 +107,32 @@ def test_ldirectord_starts_after_the_promote_and_on_hardened_stops_beside_the_de
         assert (order.get("first-action"), order.get("then-action")) == ("promote", "start")
     assert seed.get("symmetrical") is None  # the article's: stop ldirectord, then demote
     assert hardened.get("symmetrical") == "false"
+
+
+def test_on_hardened_ldirectord_stops_after_the_demote_one_way() -> None:
+    order = ET.fromstring(render("ldirectord-stops-after-demote"))
+    assert (order.get("first"), order.get("first-action")) == ("lvs-clone", "demote")
+    assert (order.get("then"), order.get("then-action")) == ("ldirectord", "stop")
+    # Symmetrical, it would also order ldirectord's start before the promote: a loop with
+    # the promote-then-start order.
+    assert order.get("symmetrical") == "false"
+
+
+def test_the_playbook_finds_each_order_by_its_first_action() -> None:
+    """Both orders run from lvs-clone to ldirectord: a lookup by first and then alone
+    would find the other one and replace it."""
+    playbook = (CIB_TEMPLATES.parents[1] / "lvs.yml").read_text()
+    cib = ET.fromstring(cib_with_every_object())
+    finds = re.findall(r'find: "(\.//rsc_order[^"]*)"', playbook)
+    assert len(finds) == 2
+    found = [cib.findall(f) for f in finds]
+    assert [len(f) for f in found] == [1, 1] and found[0][0] is not found[1][0]
+
+
+def test_the_ping_run_with_no_answer_is_short_and_still_three_pings() -> None:
+    ping = ET.fromstring(render("ping-clone")).find(".//primitive[@id='ping']")
+    assert ping is not None
+    params = {n.get("name"): n.get("value") for n in ping.iter("nvpair")}
+    assert params["attempts"] == "3"
+    # ping reads options after the agent's own -W (whole seconds): the last -W is the one.
+    assert params["options"].split()[-2:] == ["-W", "0.4"]
