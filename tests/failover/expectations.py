@@ -16,11 +16,11 @@ from lab.cluster import Deployed
 # corosync's default token. 12 s covers that with ~2x margin on a busy 2-core host.
 PACEMAKER_MARGIN_S = 12.0
 # hardened on a layout where membership does not change: the ping clone's monitor (every
-# 1 s, ~1 s to run under UML) and its pings (three, 0.2 s apart, 1 s for a reply: 1.4 s
-# when none comes) drop pingd to 0, the rule bans the Promoted role, pacemaker stops
-# ldirectord beside the demote (the project's agent kills it at once), promotes elsewhere:
-# measured 2.4-3.8 s from pingd 0 to "promoting:" (docs/nic-down.md). 12 s, as for a node
-# lost, keeps 3x margin on a busy 2-core host.
+# 1 s, ~0.5 s to run under UML) and its pings (three, 0.2 s apart, 0.4 s for the last
+# reply: 0.8 s when none comes) drop pingd to 0, the rule bans the Promoted role, pacemaker
+# demotes, then stops ldirectord beside the promote elsewhere: measured 1.5-2.4 s from
+# pingd 0 to "promoting:" (docs/nic-down.md; 2.4-3.8 s before the one-way orders). 12 s, as
+# for a node lost, keeps the margin a busy 2-core host needs (5x the figure).
 PING_DETECT_S = 4.0
 HANDOVER_MARGIN_S = 12.0
 

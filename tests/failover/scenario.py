@@ -23,6 +23,7 @@ WATCH_PERIOD_S = 0.5  # a watching scenario looks at the cluster this often duri
 AFTER_HEAL_S = 5.0  # keep probing after the heal: a flap on rejoin is recorded too
 # Journal lines that tell where the failover's time went, by node.
 JOURNAL_MARKS = {
+    "promote requested": "Requesting local execution of promote",
     "promoting": "promoting:",
     "membership changed": "A new membership",
     "link down": "link: host: .* link: 0 is down",
