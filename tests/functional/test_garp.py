@@ -24,10 +24,9 @@ pytestmark = pytest.mark.lab
 
 # From pacemaker's request on the new director to the first gratuitous ARP: the agent starts
 # (sourcing ocf-shellfuncs, forks at ~0.1 s each on a UML node) and sends the announcement
-# before anything else, even its "promoting:" line. Measured 0.5-0.8 s from that line on a
-# loaded lab before the announcement went first, plus ~0.2 s from the request to the line.
-# 5 s is about five times that, and still well below the failover outage the announcement
-# is part of; a GARP sent before the request, or not at all, fails.
+# before anything else, even its "promoting:" line: measured 0.63-0.94 s (three moves on a
+# deployed lab, 2026-11-29). 5 s is over five times that, and within every failover bound
+# the announcement is part of; a GARP sent before the request, or not at all, fails.
 # Both ends are in the host's clock: Cluster.log_times corrects the journal time by the
 # node's measured clock offset (recorded in the history), good to ~0.1 s on UML.
 ANNOUNCE_BOUND_S = 5.0

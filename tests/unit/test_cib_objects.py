@@ -100,7 +100,7 @@ def test_seed_runs_no_connection_sync() -> None:
     assert "sync_interface" not in {n.get("name") for n in lvs.iter("nvpair")}
 
 
-def test_ldirectord_starts_after_the_promote_and_on_hardened_stops_beside_the_demote() -> None:
+def test_ldirectord_starts_after_the_promote_and_on_hardened_the_order_holds_one_way() -> None:
     seed = ET.fromstring(render("ldirectord-after-promote", "seed"))
     hardened = ET.fromstring(render("ldirectord-after-promote", "hardened"))
     for order in (seed, hardened):
