@@ -9,6 +9,7 @@ from pathlib import Path
 from probes.history import History
 from report.html import build, collect, outage_figures, slowest_tasks
 from report.paths import folder_name
+from report.timeline import event_labels
 
 NODEID = "tests/failover/test_nic_down.py::test_vip_comes_back[drop]"
 JUNIT = f"""<?xml version="1.0" encoding="utf-8"?>
@@ -74,3 +75,22 @@ def test_the_deploys_slowest_tasks_and_the_runs_facts_are_on_the_page(tmp_path: 
     assert "<td>Run pcsd</td><td>27.0</td>" in page and "150.0 s in all" in page
     assert "<th>pacemaker</th><td>2.1.5</td>" in page
     assert slowest_tasks(timings, 2) == [("Run pcsd", 27.0), ("Run pcsd", 5.0)]
+
+
+def test_timeline_labels_one_event_seen_on_every_node_once() -> None:
+    marks = [
+        {"t": 10.0, "what": "link down", "node": "node3"},
+        {"t": 10.1, "what": "link down", "node": "node1"},
+        {"t": 10.6, "what": "membership changed", "node": "node1"},
+        {"t": 10.6, "what": "membership changed", "node": "node3"},
+        {"t": 10.8, "what": "link down", "node": "node2"},
+        {"t": 13.0, "what": "promoting", "node": "node2"},
+        # The same line 2 s later is another burst, labelled on its own.
+        {"t": 13.1, "what": "link down", "node": "node1"},
+    ]
+    assert event_labels(marks, within_s=1.0) == [
+        (10.0, "link down", ["node3", "node1", "node2"]),
+        (10.6, "membership changed", ["node1", "node3"]),
+        (13.0, "promoting", ["node2"]),
+        (13.1, "link down", ["node1"]),
+    ]
