@@ -34,7 +34,7 @@ NODE_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:pink", "tab:olive"]
 def event_labels(
     marks: list[dict[str, Any]], within_s: float = LABEL_GROUP_S
 ) -> list[tuple[float, str, list[str]]]:
-    """One label per kind of event and burst: the same line seen on every node within
+    """One label per kind of event and burst: the same line seen on several nodes within
     within_s of its first sighting is one label naming the nodes, at the first time (nine
     labels in 0.6 s, three kinds on three nodes, were unreadable). marks sorted by time."""
     labels: list[tuple[float, str, list[str]]] = []
