@@ -112,12 +112,12 @@ def attribute(
     attempts: Sequence[Record], scheduled: Mapping[int, str], read_at: float | None = None
 ) -> list[Record]:
     """The attempts, each failed one whose source port the director's connection table
-    lists (`scheduled`: source port -> real server, entries of connections that never got
-    past their SYN, read at read_at) marked with `scheduled_to`. A failed attempt the table
-    cannot speak for is marked `untraceable`, with why: its source port was used more than
-    once before the reading (the table keeps one entry per port and cannot say whose it
-    is; over ~1000 attempts a few ports come round again), or it began after the reading.
-    A port's use after the reading does not count: it cannot be in the table."""
+    lists (`scheduled`: source port -> real server, every entry for the service, read at
+    read_at) marked with `scheduled_to`. A failed attempt the table cannot speak for is
+    marked `untraceable`, with why: its source port was used more than once before the
+    reading (the table keeps one entry per port and cannot say whose it is; over ~1000
+    attempts a few ports come round again), or it began after the reading. A port's use
+    after the reading does not count: it cannot be in the table."""
     read = [a for a in attempts if read_at is None or a["t"] < read_at]
     uses = Counter(a.get("cport") for a in read)
     marked = []

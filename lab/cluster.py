@@ -258,11 +258,13 @@ class Cluster:
         return float(out.strip().split("=", 1)[1])
 
     def scheduled_ports(self, port: int, skip: Sequence[str] = ()) -> dict[int, str]:
-        """Which real server (node name) IPVS scheduled each of the client side's failed
-        connections to VIP:port, by source port: the entries still in SYN_RECV (the director
-        forwarded a SYN and saw nothing more: an answered connection goes on to CLOSE or
-        FIN_WAIT), from the connection table of every reachable node but `skip` (only a
-        director has entries; after a failover, old and new may both)."""
+        """Which real server (node name) IPVS scheduled each of the client side's
+        connections to VIP:port, by source port, from the connection table of every
+        reachable node but `skip` (only a director has entries; after a failover, old and
+        new may both). Every state counts: most failed attempts never got past their SYN
+        (SYN_RECV), but one that began as a real died can have had its handshake answered
+        and then its request lost (ESTABLISHED, then FIN_WAIT once the client gave up),
+        and it was sent to that real all the same. Only failed attempts are looked up."""
         vip, client = f"{self.lab.topology.vip}:{port}", self.lab.client_ip
         by_ip = {str(n.service_ip): n.name for n in self.lab.nodes}
         scheduled = {}
@@ -272,11 +274,7 @@ class Cluster:
             got = self.lab.ssh(node.name, "ipvsadm -Lnc", check=False, timeout=30)
             for entry in parse_ipvs_connections(got.stdout if got.returncode == 0 else ""):
                 real_ip = entry.real.rsplit(":", 1)[0]
-                if (
-                    entry.state == "SYN_RECV"
-                    and entry.virtual == vip
-                    and entry.client.startswith(f"{client}:")
-                ):
+                if entry.virtual == vip and entry.client.startswith(f"{client}:"):
                     scheduled[entry.client_port] = by_ip.get(real_ip, real_ip)
         return scheduled
 

@@ -112,9 +112,9 @@ def run_fault(
             history.event("views at the end of the window", views=promoted)
             if at_window_end is not None:
                 at_window_end()
-            # Failed attempts that reached a director are in its connection table (a SYN
-            # IPVS forwarded stays there ~60 s): read now, before the heal changes who
-            # directs, so that each failure window can name the real it was sent to.
+            # Failed attempts that reached a director are in its connection table (60 s or
+            # more, whatever state the attempt left behind): read now, before the heal
+            # changes who directs, so that each failure window can name its real.
             dead = [node] if fault.name == "kill" else []  # nothing to read, 5 s to find out
             read_at = time.time()  # an attempt begun later may be missing from the tables
             scheduled = ops.scheduled_ports(topo.port, skip=dead)
