@@ -60,7 +60,7 @@ libvirt-setup: venv
 
 # The libvirt lab's box, built here from Debian packages (no box download needed).
 box: libvirt-setup
-	$(LVSLAB) box
+	$(LVSLAB) box --release $(RELEASE)
 
 # Every functional suite on the libvirt lab on a host without KVM (TCG, libvirtd in its own
 # namespace): pytest brings the lab up, deploys, runs the suites and takes the lab down; the
@@ -80,8 +80,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+# RELEASE: the nodes' Debian release (bullseye, bookworm, trixie; lvslab up --help).
+RELEASE ?= bookworm
 lab-up: setup $(if $(filter libvirt,$(LAB)),libvirt-setup)
-	$(LVSLAB) up --lab $(LAB)
+	$(LVSLAB) up --lab $(LAB) --release $(RELEASE)
 
 PROFILE ?= seed
 LINKS ?= service

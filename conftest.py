@@ -26,6 +26,7 @@ from lab.backends import BACKENDS
 from lab.cluster import Cluster
 from lab.control import Lab
 from lab.errors import LabError
+from lab.releases import DEFAULT_RELEASE, RELEASES
 from lab.state import DEFAULT_LAB_NAME
 from probes.history import History
 from report import html, timeline
@@ -36,6 +37,13 @@ from tests.prerequisites import require
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("lvs-ha-lab")
     group.addoption("--lab", choices=sorted(BACKENDS), default="uml", help="lab backend")
+    group.addoption(
+        "--release",
+        choices=sorted(RELEASES),
+        default=os.environ.get("LVSLAB_RELEASE"),
+        help="the Debian release of a lab pytest brings up (default: LVSLAB_RELEASE, else "
+        f"{DEFAULT_RELEASE}); a running lab of another release is an error",
+    )
     group.addoption(
         "--lab-name",
         default=os.environ.get("LVSLAB_NAME", DEFAULT_LAB_NAME),
@@ -248,13 +256,24 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     try:
         # Hosts are attached afresh each session (the inventory may have changed).
         existing = None if backend == "hosts" else control.running(name, backend)
+        wanted = request.config.getoption("--release")
+        if existing is not None and wanted and existing.state.release != wanted:
+            raise LabError(
+                f"lab {name} runs {existing.state.release or 'an unknown release'}, "
+                f"--release {wanted} was asked for: lvslab down first"
+            )
         if existing is not None:
             with on_terminal(request.config):
                 control.boot_dead(existing)
             yield existing
             return
         with on_terminal(request.config):
-            made = control.up(request.config.getoption("--inventory"), name=name, backend=backend)
+            made = control.up(
+                request.config.getoption("--inventory"),
+                name=name,
+                backend=backend,
+                release=wanted or DEFAULT_RELEASE,
+            )
     except LabError as exc:
         pytest.fail(str(exc), pytrace=False)
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from lab.errors import LabError
 from lab.image import VM_BOOT_FILES, ImageCache, ImageRecipe, vm_recipe
+from lab.releases import Release, find_release
 from lab.shell import run, say, step
 from lab.state import home
 
@@ -61,9 +62,10 @@ def installed_key(name: str, vagrant_dir: Path | None = None) -> str | None:
     return None
 
 
-def ensure_box(name: str = BOX_NAME) -> str:
-    """The box, built and added unless the installed one comes from the current recipe."""
-    recipe = vm_recipe()
+def ensure_box(name: str = BOX_NAME, release: Release | None = None) -> str:
+    """The box of the release's nodes, built and added unless the installed one comes from
+    the current recipe."""
+    recipe = vm_recipe((release or find_release(None)).name)
     image = ImageCache(home() / "images").ensure(recipe)
     boot = boot_dir(recipe)
     if installed_key(name) == recipe.key and all((boot / f).exists() for f in VM_BOOT_FILES):

@@ -13,6 +13,7 @@ from lab import box, control, deploy, faults, libvirt_sandbox
 from lab.backends import BACKENDS
 from lab.control import Lab
 from lab.errors import LabError
+from lab.releases import DEFAULT_RELEASE, RELEASES
 from lab.state import DEFAULT_LAB_NAME
 
 DEFAULT_INVENTORY = Path("ansible/hosts")
@@ -36,6 +37,14 @@ def parser() -> argparse.ArgumentParser:
         help="Ansible inventory naming nodes, service IPs, vip and port",
     )
     up.add_argument("--mgmt-net", help="management network (default 192.168.121.0/24)")
+    up.add_argument(
+        "--release",
+        choices=sorted(RELEASES),
+        default=os.environ.get("LVSLAB_RELEASE", DEFAULT_RELEASE),
+        help="the nodes' Debian release and its cluster stack: "
+        + "; ".join(f"{r.name} ({r.stack})" for r in RELEASES.values())
+        + " (default: %(default)s)",
+    )
 
     sub.add_parser("down", help="remove every process, tap, bridge, namespace and overlay")
     deploy_cmd = sub.add_parser("deploy", help="deploy the cluster onto the lab (ansible/lvs.yml)")
@@ -85,7 +94,13 @@ def parser() -> argparse.ArgumentParser:
     )
 
     box_cmd = sub.add_parser("box", help="build the libvirt lab's Vagrant box from Debian packages")
-    box_cmd.add_argument("--box-name", default=box.BOX_NAME, help="default: %(default)s")
+    box_cmd.add_argument(
+        "--release",
+        choices=sorted(RELEASES),
+        default=os.environ.get("LVSLAB_RELEASE", DEFAULT_RELEASE),
+        help="the box's Debian release (default: %(default)s)",
+    )
+    box_cmd.add_argument("--box-name", help="default: lvslab/debianN for the release's N")
     sandbox = sub.add_parser(
         "libvirt-sandbox",
         help="run a private libvirtd inside a network namespace (hosts without system libvirt)",
@@ -152,13 +167,20 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.command == "up":
-            control.up(args.inventory, name=args.name, backend=args.lab, mgmt_network=args.mgmt_net)
+            control.up(
+                args.inventory,
+                name=args.name,
+                backend=args.lab,
+                mgmt_network=args.mgmt_net,
+                release=args.release,
+            )
             return cmd_status(Lab.find(args.name), as_json=False)
         if args.command in ("box", "libvirt-sandbox") and os.geteuid() != 0:
             what = "builds images (debootstrap)" if args.command == "box" else "makes a namespace"
             raise LabError(f"lvslab {args.command} needs root (it {what})")
         if args.command == "box":
-            print(box.ensure_box(args.box_name))
+            debian = RELEASES[args.release]
+            print(box.ensure_box(args.box_name or debian.local_box, debian))
             return 0
         if args.command == "libvirt-sandbox":
             if args.action == "start":

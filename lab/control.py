@@ -12,6 +12,7 @@ from pathlib import Path
 from lab.backends import backend_class
 from lab.backends.base import Backend
 from lab.errors import LabError
+from lab.releases import DEFAULT_RELEASE, find_release
 from lab.remote import netns_argv, run_argv, ssh_argv
 from lab.shell import say
 from lab.state import DEFAULT_LAB_NAME, LabState, lab_dir
@@ -166,8 +167,10 @@ def up(
     name: str = DEFAULT_LAB_NAME,
     backend: str = "uml",
     mgmt_network: str | None = None,
+    release: str = DEFAULT_RELEASE,
 ) -> Lab:
     cls = backend_class(backend)
+    debian = find_release(release)  # an unknown name fails before anything is made
     if cls.NEEDS_ROOT and os.geteuid() != 0:  # before Ansible reads its config (HOME)
         raise LabError(f"lvslab up needs root (the {backend} lab makes namespaces and taps)")
     topology = Topology.from_inventory(
@@ -191,7 +194,7 @@ def up(
         down(name, backend=backend)
     started = time.monotonic()
     try:
-        state = cls.up(name, topology, run_dir, inventory)
+        state = cls.up(name, topology, run_dir, inventory, debian)
         lab = Lab(state)
         took = lab.wait_reachable([n.name for n in topology.nodes], cls.REACH_DEADLINE)
         say(

@@ -162,9 +162,10 @@ class ImageRecipe:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def vm_recipe() -> ImageRecipe:
+def vm_recipe(suite: str = "bookworm") -> ImageRecipe:
     return ImageRecipe(
         kernel_release="",
+        suite=suite,
         flavour="vm",
         packages=PACKAGES + VM_PACKAGES,
         mgmt_network_unit=MGMT_NETWORK_UNIT,

@@ -43,6 +43,8 @@ class LabState:
     mgmt_ifname: str | None = "eth1"
     # The client side's interface on the service network (where ARP probes run).
     client_ifname: str | None = None
+    # The Debian release the nodes run (lab.releases); None when not known (real hosts).
+    release: str | None = None
     # Backend-specific facts per node (pids, tap names, domain names ...).
     node_data: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Backend-specific facts about the whole lab (libvirt URI, network it made ...).
@@ -64,6 +66,7 @@ class LabState:
             "service_ifname": self.service_ifname,
             "mgmt_ifname": self.mgmt_ifname,
             "client_ifname": self.client_ifname,
+            "release": self.release,
             "backend_data": self.backend_data,
             "vip": str(self.topology.vip),
             "port": self.topology.port,
@@ -124,6 +127,7 @@ class LabState:
             service_ifname=data["service_ifname"],
             mgmt_ifname=data.get("mgmt_ifname", "eth1"),
             client_ifname=data.get("client_ifname"),
+            release=data.get("release"),
             backend_data=data.get("backend_data", {}),
             node_data={
                 n["name"]: {k: v for k, v in n.items() if k not in node_keys} for n in data["nodes"]

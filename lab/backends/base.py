@@ -6,6 +6,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from pathlib import Path
 
+from lab.releases import Release
 from lab.state import LabState
 from lab.topology import Topology
 
@@ -28,8 +29,11 @@ class Backend(ABC):
 
     @classmethod
     @abstractmethod
-    def up(cls, name: str, topology: Topology, run_dir: Path, inventory: Path) -> LabState:
-        """Bring every node up and reachable; on failure leave nothing behind."""
+    def up(
+        cls, name: str, topology: Topology, run_dir: Path, inventory: Path, release: Release
+    ) -> LabState:
+        """Bring every node up, running the Debian release (a lab backend's nodes; real
+        hosts run their own), reachable; on failure leave nothing behind."""
 
     @classmethod
     @abstractmethod

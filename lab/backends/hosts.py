@@ -24,6 +24,7 @@ from typing import Any
 
 from lab.backends.base import POWER, Backend
 from lab.errors import LabError
+from lab.releases import Release
 from lab.remote import LAB_MASTER, control_dir
 from lab.shell import run, say
 from lab.state import LabState
@@ -100,7 +101,9 @@ class HostsBackend(Backend):
         self.powered_off: set[str] = set()  # by this harness, through power_off
 
     @classmethod
-    def up(cls, name: str, topology: Topology, run_dir: Path, inventory: Path) -> LabState:
+    def up(
+        cls, name: str, topology: Topology, run_dir: Path, inventory: Path, release: Release
+    ) -> LabState:
         hosts, group_vars = read_inventory(inventory)
         found = local_interface_in(topology.service_net)
         if found is None:

@@ -21,6 +21,7 @@ from typing import Any
 from lab.backends import libvirt_xml
 from lab.backends.base import LINK, POWER, Backend
 from lab.errors import LabError
+from lab.releases import Release, find_release
 from lab.remote import LAB_MASTER, close_masters, control_dir, make_lab_key, netns_argv
 from lab.shell import run, run_logged, say
 from lab.state import LabState, home
@@ -28,7 +29,6 @@ from lab.topology import Topology
 
 VAGRANT_DIR = Path(__file__).parents[1] / "vagrant"
 DEFAULT_URI = "qemu:///system"
-DEFAULT_BOX = "debian/bookworm64"
 SERVICE_IFNAME = "eth1"  # vagrant-libvirt: eth0 is vagrant's management network
 MGMT_IFNAME = "eth0"
 UP_TIMEOUT = 1800  # s; TCG boots are slow
@@ -149,10 +149,13 @@ class LibvirtBackend(Backend):
     CAPABILITIES = frozenset({POWER, LINK})
 
     @staticmethod
-    def settings(name: str) -> dict[str, str]:
+    def settings(name: str, release: Release | None = None) -> dict[str, str]:
+        """The lab's libvirt settings: the environment's, else the defaults (the box:
+        Debian's own for the release)."""
+        release = release or find_release(None)
         return {
             "uri": os.environ.get("LVSLAB_URI", DEFAULT_URI),
-            "box": os.environ.get("LVSLAB_BOX", DEFAULT_BOX),
+            "box": os.environ.get("LVSLAB_BOX", release.vagrant_box),
             "driver": os.environ.get("LVSLAB_DRIVER", "kvm"),
             "memory": os.environ.get("LVSLAB_MEMORY", "1024"),
             "prefix": f"{name}-",
@@ -203,8 +206,10 @@ class LibvirtBackend(Backend):
         return netns_argv(data.get("netns") or None, ["vagrant", *args])
 
     @classmethod
-    def up(cls, name: str, topology: Topology, run_dir: Path, inventory: Path) -> LabState:
-        settings = cls.settings(name)
+    def up(
+        cls, name: str, topology: Topology, run_dir: Path, inventory: Path, release: Release
+    ) -> LabState:
+        settings = cls.settings(name, release)
         check_vagrant(settings["box"])
         conn = open_libvirt(settings["uri"])
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -230,6 +235,7 @@ class LibvirtBackend(Backend):
             client_ifname=bridge,
             node_data={n.name: {"domain": f"{settings['prefix']}{n.name}"} for n in topology.nodes},
             backend_data=data,
+            release=None if "LVSLAB_BOX" in os.environ else release.name,
         )
         state.save()
         env = cls.vagrant_env(data, topology)

@@ -19,13 +19,13 @@ from lab import netns
 from lab.backends.base import LINK, POWER, Backend
 from lab.errors import LabError
 from lab.image import ImageCache, ImageRecipe, uml_kernel_release
+from lab.releases import Release, find_release
 from lab.remote import close_masters, control_dir, make_lab_key, render_ssh_config
 from lab.shell import run, say
 from lab.state import LabState, home
 from lab.topology import Node, Topology
 
 KERNEL = "linux.uml"
-MEM = "768M"  # corosync was OOM-killed at 256M, and at 512M beside pcs and the deploy
 XSTATE_SHIM_SOURCE = Path(__file__).with_name("uml_xstate.c")
 
 
@@ -68,6 +68,7 @@ def kernel_argv(
     image: Path,
     run_dir: Path,
     public_key: str,
+    memory_mib: int,
 ) -> list[str]:
     """The UML command line: machine, disks and NICs, then the node's identity for the
     image's lab-identity unit (it renames NICs by MAC and sets addresses and hosts)."""
@@ -76,7 +77,7 @@ def kernel_argv(
     svc_prefix, mgmt_prefix = topology.service_net.prefixlen, topology.mgmt_net.prefixlen
     argv = [
         KERNEL,
-        f"mem={MEM}",
+        f"mem={memory_mib}M",
         f"umid={node.name}",
         f"uml_dir={run_dir / 'uml'}",
         f"ubd0={run_dir / (node.name + '.cow')},{image}",
@@ -157,9 +158,12 @@ class UmlBackend(Backend):
             raise LabError("/dev/net/tun is missing: the UML lab needs the tun driver")
 
     @classmethod
-    def up(cls, name: str, topology: Topology, run_dir: Path, inventory: Path) -> LabState:
+    def up(
+        cls, name: str, topology: Topology, run_dir: Path, inventory: Path, release: Release
+    ) -> LabState:
         cls.preflight()
-        image = ImageCache(home() / "images").ensure(ImageRecipe(uml_kernel_release()))
+        recipe = ImageRecipe(uml_kernel_release(), suite=release.name)
+        image = ImageCache(home() / "images").ensure(recipe)
         run_dir.mkdir(parents=True, exist_ok=True)
         ssh_dir = run_dir / "ssh"
         key = make_lab_key(ssh_dir, name)
@@ -186,6 +190,7 @@ class UmlBackend(Backend):
             service_ifname=SERVICE_IFNAME,
             mgmt_ifname=MGMT_IFNAME,
             client_ifname=netns.SERVICE_BRIDGE,
+            release=release.name,
         )
         state.node_data = {
             node.name: {
@@ -257,6 +262,7 @@ class UmlBackend(Backend):
             image=Path(self.state.node_data[node]["image"]),
             run_dir=run_dir,
             public_key=public_key,
+            memory_mib=find_release(self.state.release).uml_memory_mib,
         )
         shutil.rmtree(run_dir / "uml" / node, ignore_errors=True)  # stale mconsole socket
         (run_dir / "uml").mkdir(exist_ok=True)

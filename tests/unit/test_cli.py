@@ -19,6 +19,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         [],
         ["bogus"],
         ["up", "--lab", "nope"],
+        ["up", "--release", "buster"],
+        ["box", "--release", "sid"],
         ["fault", "smash", "node1"],
         ["fault", "nic-down", "node1", "--mode", "unplug"],
     ],
@@ -76,7 +78,7 @@ def test_a_host_error_is_one_line_not_a_traceback(
     # A cache that cannot be made (HOME not writable, a full disk): one line, no traceback.
     monkeypatch.setattr("os.geteuid", lambda: 0)
     monkeypatch.setenv("LVSLAB_HOME", "/proc/not-writable")
-    monkeypatch.setattr("lab.box.vm_recipe", lambda: None)
+    monkeypatch.setattr("lab.box.vm_recipe", lambda suite: None)
 
     def no_cache(*_args: object) -> None:
         raise PermissionError(13, "Permission denied", "/proc/not-writable")

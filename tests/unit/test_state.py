@@ -23,6 +23,7 @@ def make_state(tmp_path: Path) -> LabState:
         netns="t",
         ssh_config=tmp_path / "t" / "ssh" / "config",
         node_data={"node1": {"pid": 42, "service_tap": "tap1-svc"}},
+        release="trixie",
     )
 
 
@@ -41,6 +42,7 @@ def test_state_file_is_plain_json_for_other_tools(tmp_path: Path) -> None:
     data = json.loads(state.path.read_text())
     assert data["vip"] == "192.168.122.100" and data["client_ip"] == "192.168.122.1"
     assert data["nodes"][0]["mgmt_ip"] == "192.168.121.111"
+    assert data["release"] == "trixie"
     assert not list(state.run_dir.glob("*.tmp")), "the temporary file must be renamed away"
 
 

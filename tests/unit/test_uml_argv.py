@@ -3,7 +3,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from lab.backends.uml import MEM, kernel_argv, tap_names
+from lab.backends.uml import kernel_argv, tap_names
 from lab.topology import Topology
 
 TOPO = Topology.from_inventory(Path(__file__).parents[2] / "ansible" / "hosts")
@@ -18,13 +18,14 @@ def argv_for(index: int) -> list[str]:
         image=Path("/img/base.img"),
         run_dir=Path("/run/lab"),
         public_key="ssh-ed25519 AAAAkey lvslab",
+        memory_mib=768,
     )
 
 
 def test_machine_disk_and_nics() -> None:
     argv = argv_for(2)
     assert argv[0] == "linux.uml"
-    assert f"mem={MEM}" in argv and "umid=node2" in argv and "uml_dir=/run/lab/uml" in argv
+    assert "mem=768M" in argv and "umid=node2" in argv and "uml_dir=/run/lab/uml" in argv
     assert "ubd0=/run/lab/node2.cow,/img/base.img" in argv
     assert "vec0:transport=tap,ifname=tap2-svc,mac=52:54:00:7a:00:70" in argv
     assert "vec1:transport=tap,ifname=tap2-mgmt,mac=52:54:00:79:00:70" in argv
@@ -56,6 +57,7 @@ def test_machine_ids_differ_per_node_and_lab() -> None:
         image=Path("/i"),
         run_dir=Path("/r"),
         public_key="k",
+        memory_mib=1024,
     )
     assert next(a for a in other_lab if a.startswith("systemd.machine_id=")) not in ids
 
