@@ -123,9 +123,18 @@ run: lab-up deploy
 
 # Every NIC-down mode in every cell of the matrix (nightly; ~20 min on 2 cores), then the
 # outage table (printed, and as JSON in reports/latest/failover.json) and the report page.
+# RELEASES="bullseye bookworm trixie": once per Debian release, each on a lab of its own
+# brought up and taken down in turn (a running lab of another release goes down first),
+# reports in $(REPORTS)/<release>/, the releases side by side in $(REPORTS)/releases.md.
+MATRIX_ARGS := --require-lab --switch-cells --matrix-kill --nic-modes=all --matrix-modes=all
+RELEASES ?=
 failover-matrix: setup
-	$(BIN)/pytest --require-lab --switch-cells --matrix-kill --nic-modes=all --matrix-modes=all \
-		--reports-root=$(REPORTS) tests/failover
+ifeq ($(strip $(RELEASES)),)
+	$(BIN)/pytest $(MATRIX_ARGS) --reports-root=$(REPORTS) tests/failover
+else
+	$(BIN)/python -m bench.release_matrix --releases "$(RELEASES)" --reports $(REPORTS) \
+		-- $(MATRIX_ARGS) tests/failover
+endif
 bench-failover: failover-matrix
 
 # N director kills on the deployed cell (KILLS=10): answering again, the second outage,

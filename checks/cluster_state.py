@@ -87,8 +87,13 @@ class ClusterStatus:
         return [node for node, r in self.instances.get(resource, []) if r == role]
 
 
+# Pacemaker 2.0 (Debian 11) prints the OCF 1.0 role names; 2.1 on prints the 1.1 ones.
+OCF_1_1_ROLES = {"Master": "Promoted", "Slave": "Unpromoted"}
+
+
 def parse_crm_mon(xml_text: str) -> ClusterStatus:
-    """From `crm_mon -1 --output-as=xml` (pacemaker 2.1)."""
+    """From `crm_mon -1 --output-as=xml` (pacemaker 2.0 to 3.0); roles by their OCF 1.1
+    names whichever the pacemaker printed."""
     root = ET.fromstring(xml_text)
     online, offline = [], []
     for node in root.iter("node"):
@@ -102,10 +107,10 @@ def parse_crm_mon(xml_text: str) -> ClusterStatus:
     for resource in resources.iter("resource") if resources is not None else ():
         if resource.get("active") != "true":
             continue
+        role = resource.get("role", "")
+        role = OCF_1_1_ROLES.get(role, role)
         for node in resource.findall("node"):
-            instances.setdefault(resource.get("id", ""), []).append(
-                (node.get("name", ""), resource.get("role", ""))
-            )
+            instances.setdefault(resource.get("id", ""), []).append((node.get("name", ""), role))
     failures = tuple(
         f"{f.get('op_key')} on {f.get('node')}: {f.get('status')}" for f in root.iter("failure")
     )

@@ -234,13 +234,23 @@ class Cluster:
         keep the new placement). Returns the seconds it took."""
         self.lab.node(to)
         node = self.any_node()
+        # pacemaker 2.0 (Debian 11) calls the role by its OCF 1.0 name only.
+        role = "--promoted" if self.pacemaker_version(node) >= (2, 1) else "--master"
         started = time.monotonic()
-        self.lab.ssh(node, f"crm_resource --move --promoted --resource {CLONE} --node {to}")
+        self.lab.ssh(node, f"crm_resource --move {role} --resource {CLONE} --node {to}")
         try:
             wait_for(f"director moves to {to}", lambda: self._director_is(to), deadline)
         finally:
             self.lab.ssh(node, f"crm_resource --clear --resource {CLONE}")
         return time.monotonic() - started
+
+    def pacemaker_version(self, node: str) -> tuple[int, int]:
+        """The (major, minor) of the pacemaker node runs."""
+        out = self.lab.ssh(node, "pacemakerd --version").stdout
+        found = re.search(r"Pacemaker (\d+)\.(\d+)", out)
+        if found is None:
+            raise LabError(f"{node}: pacemakerd --version said {out.strip()[:80]!r}")
+        return int(found[1]), int(found[2])
 
     def _director_is(self, node: str) -> bool | None:
         return True if self.settled_director() == node else None

@@ -9,22 +9,26 @@ from typing import Any
 from lab.control import Lab
 
 PACKAGES = ("corosync", "pacemaker", "pcs", "resource-agents", "ldirectord", "ipvsadm")
-# One ssh round trip per node: the kernel, then each package's installed version.
+# One ssh round trip per node: the kernel, the Debian release, then each package's
+# installed version.
 VERSIONS_COMMAND = (
-    "uname -r; dpkg-query -W -f='${Package} ${Version} ${db:Status-Status}\\n' "
+    "uname -r; echo debian $(cat /etc/debian_version 2>/dev/null); "
+    "dpkg-query -W -f='${Package} ${Version} ${db:Status-Status}\\n' "
     + " ".join(PACKAGES)
     + " 2>/dev/null; true"
 )
 
 
 def parse_versions(text: str) -> dict[str, str]:
-    """{'kernel': ..., package: version} from VERSIONS_COMMAND's output; a package that is
-    not installed is absent."""
+    """{'kernel': ..., 'debian': ..., package: version} from VERSIONS_COMMAND's output; a
+    package that is not installed is absent, and so is the release of a host without one."""
     lines = text.strip().splitlines()
     found = {"kernel": lines[0].strip()} if lines else {}
     for line in lines[1:]:
         words = line.split()
-        if len(words) == 3 and words[2] == "installed" and words[0] in PACKAGES:
+        if words[:1] == ["debian"] and len(words) == 2:
+            found["debian"] = words[1]
+        elif len(words) == 3 and words[2] == "installed" and words[0] in PACKAGES:
             found[words[0]] = words[1]
     return found
 

@@ -17,29 +17,37 @@ import pytest
 from tests.unit.test_ocf_agent import RA_ROOT
 
 CIB_TEMPLATES = Path(__file__).parents[2] / "ansible" / "templates" / "cib"
-SCHEMA = RA_ROOT / "root/usr/share/pacemaker/pacemaker-3.9.rng"
+SCHEMAS = RA_ROOT / "root/usr/share/pacemaker"
 RESOURCES = ["lvs-clone", "ldirectord", "ping-clone"]
 CONSTRAINTS = ["ldirectord-with-director", "ldirectord-after-promote", "lvs-needs-service-net"]
 # With seed's symmetrical promote/start order this one would be an ordering loop.
 HARDENED_CONSTRAINTS = ["ldirectord-stops-after-demote"]
 
 
-def render(name: str, profile: str = "hardened") -> str:
+# The role names the playbook picks by pacemaker's version (lvs.yml: cib_roles), with the
+# newest CIB schema that version knows: 2.0 (Debian 11) only the OCF 1.0 names.
+ROLES = {
+    "ocf-1.1": ({"promoted_role": "Promoted", "unpromoted_role": "Unpromoted"}, "pacemaker-3.9"),
+    "ocf-1.0": ({"promoted_role": "Master", "unpromoted_role": "Slave"}, "pacemaker-3.5"),
+}
+
+
+def render(name: str, profile: str = "hardened", roles: str = "ocf-1.1") -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(CIB_TEMPLATES), undefined=jinja2.StrictUndefined
     )
     return env.get_template(f"{name}.xml.j2").render(
         lvs_nic="eth0", vip="192.168.122.100", lvs_monitor_mode="full",
-        ping_hosts="192.168.122.1", lvs_profile=profile, ipvs_sync_nic="eth1",
+        ping_hosts="192.168.122.1", lvs_profile=profile, ipvs_sync_nic="eth1", **ROLES[roles][0],
     )  # fmt: skip
 
 
-def cib_with_every_object(profile: str = "hardened") -> str:
-    resources = "".join(render(n, profile) for n in RESOURCES)
+def cib_with_every_object(profile: str = "hardened", roles: str = "ocf-1.1") -> str:
+    resources = "".join(render(n, profile, roles) for n in RESOURCES)
     names = CONSTRAINTS + (HARDENED_CONSTRAINTS if profile == "hardened" else [])
-    constraints = "".join(render(n, profile) for n in names)
+    constraints = "".join(render(n, profile, roles) for n in names)
     return (
-        '<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">'
+        f'<cib validate-with="{ROLES[roles][1]}" epoch="1" num_updates="0" admin_epoch="0">'
         "<configuration><crm_config/><nodes/>"
         f"<resources>{resources}</resources><constraints>{constraints}</constraints>"
         "</configuration><status/></cib>"
@@ -66,18 +74,36 @@ def test_objects_carry_what_the_playbook_looks_them_up_by() -> None:
     assert rule.get("score") == "-INFINITY" and rule.get("boolean-op") == "or"
 
 
+@pytest.mark.parametrize("roles", sorted(ROLES))
 @pytest.mark.parametrize("profile", ["seed", "hardened"])
 def test_the_cib_validates_against_pacemakers_schema(
-    profile: str, tmp_path: Path, needs: Callable[[object, str], None]
+    profile: str, roles: str, tmp_path: Path, needs: Callable[[object, str], None]
 ) -> None:
-    needs(SCHEMA.exists() and shutil.which("xmllint"), f"needs {SCHEMA} and xmllint (make setup)")
+    schema = SCHEMAS / f"{ROLES[roles][1]}.rng"
+    needs(schema.exists() and shutil.which("xmllint"), f"needs {schema} and xmllint (make setup)")
     document = tmp_path / "cib.xml"
-    document.write_text(cib_with_every_object(profile))
+    document.write_text(cib_with_every_object(profile, roles))
     lint = subprocess.run(
-        ["xmllint", "--noout", "--relaxng", str(SCHEMA), str(document)],
+        ["xmllint", "--noout", "--relaxng", str(schema), str(document)],
         capture_output=True, text=True,
     )  # fmt: skip
     assert lint.returncode == 0, lint.stderr
+
+
+def test_pacemaker_2_0s_newest_schema_refuses_the_new_role_names(
+    tmp_path: Path, needs: Callable[[object, str], None]
+) -> None:
+    # Why the playbook picks the names by version: Debian 11's pacemaker would refuse them.
+    schema = SCHEMAS / f"{ROLES['ocf-1.0'][1]}.rng"
+    needs(schema.exists() and shutil.which("xmllint"), f"needs {schema} and xmllint (make setup)")
+    document = tmp_path / "cib.xml"
+    cib = cib_with_every_object(roles="ocf-1.1")
+    document.write_text(cib.replace(ROLES["ocf-1.1"][1], ROLES["ocf-1.0"][1]))
+    lint = subprocess.run(
+        ["xmllint", "--noout", "--relaxng", str(schema), str(document)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert lint.returncode != 0
 
 
 def test_ldirectord_runs_as_the_article_says_on_seed_and_stops_at_once_on_hardened() -> None:

@@ -115,10 +115,24 @@ def test_clock_offset_keeps_the_exchange_with_the_shortest_round_trip() -> None:
 
 def test_move_director_clears_its_constraint_even_when_the_move_fails() -> None:
     lab = FakeLab({"crm_resource --move": (0, ""), "crm_resource --clear": (0, ""),
-                   "crm_resource --wait": (1, "")})  # fmt: skip
+                   "crm_resource --wait": (1, ""),
+                   "pacemakerd": (0, "Pacemaker 3.0.0\n")})  # fmt: skip
     with pytest.raises(LabError, match="director moves to node2"):
         Cluster(lab).move_director("node2", deadline=0.2)  # type: ignore[arg-type]
     assert lab.commands[-1] == "crm_resource --clear --resource lvs-clone"
+    assert "crm_resource --move --promoted --resource lvs-clone --node node2" in lab.commands
+
+
+def test_move_director_names_the_role_as_pacemaker_2_0_does() -> None:
+    lab = FakeLab({"crm_resource --move": (0, ""), "crm_resource --clear": (0, ""),
+                   "crm_resource --wait": (1, ""),
+                   "pacemakerd": (0, "Pacemaker 2.0.5\nWritten by Andrew Beekhof\n")})  # fmt: skip
+    with pytest.raises(LabError):
+        Cluster(lab).move_director("node2", deadline=0.2)  # type: ignore[arg-type]
+    assert "crm_resource --move --master --resource lvs-clone --node node2" in lab.commands
+    lab = FakeLab({"pacemakerd": (0, "bash: pacemakerd: command not found")})
+    with pytest.raises(LabError, match="pacemakerd --version said"):
+        Cluster(lab).pacemaker_version("node1")  # type: ignore[arg-type]
 
 
 def whole_cluster(failures: str = "", node3_online: str = "true") -> str:

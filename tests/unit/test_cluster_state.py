@@ -46,6 +46,14 @@ def test_crm_mon_nodes_quorum_and_roles() -> None:
     assert status.nodes_in_role("nothing", "Started") == []
 
 
+def test_crm_mon_of_pacemaker_2_0_speaks_the_same_roles() -> None:
+    old = CRM_MON.replace('role="Promoted"', 'role="Master"').replace(
+        'role="Unpromoted"', 'role="Slave"'
+    )
+    assert parse_crm_mon(old) == parse_crm_mon(CRM_MON)
+    assert parse_crm_mon(old).nodes_in_role("lvs", "Promoted")
+
+
 def test_crm_mon_without_quorum() -> None:
     assert not parse_crm_mon(CRM_MON.replace('with_quorum="true"', 'with_quorum="false"')).quorate
 
