@@ -241,16 +241,22 @@ def failures_only_sent_to(attempts: Sequence[Record], *, fault_at: float, node: 
     fault went to that real, as the director's connection table says (attribute()). A
     failed attempt sent elsewhere is a problem, and so is one the table should list (its
     source port used once in the run) but does not: something other than the dead real
-    failed it. Attempts attribute() marked untraceable are counted, by reason."""
+    failed it. Attempts attribute() marked untraceable are counted, by reason, and so are
+    untraced slow answers: a lone timeout between answered attempts (the module's
+    definition) whose answer came after the prober gave up. The client's kernel resets the
+    late answer, and IPVS forgets a reset connection within 10 s (its CLOSE timeout), before
+    the table is read; a SYN forwarded to a dead real stays there 60 s."""
     name = f"only connections sent to {node} fail"
-    after = [a for a in attempts if a["t"] >= fault_at]
+    after = sorted((a for a in attempts if a["t"] >= fault_at), key=lambda a: a["t"])
     if not after:
         return Verdict.unknown(name, "no attempt after the fault", {})
+    slow = {id(after[i]) for i in lone_timeouts(after)}
     failed = [a for a in after if not a["ok"]]
     to_node = [a for a in failed if a.get("scheduled_to") == node]
     elsewhere = Counter(a["scheduled_to"] for a in failed if a.get("scheduled_to", node) != node)
     untraceable = Counter(a["untraceable"] for a in failed if "untraceable" in a)
-    untraced = [a for a in failed if "scheduled_to" not in a and "untraceable" not in a]
+    unlisted = [a for a in failed if "scheduled_to" not in a and "untraceable" not in a]
+    untraced = [a for a in unlisted if id(a) not in slow]
     problems = [f"{n} failed attempts were sent to {other}" for other, n in elsewhere.items()]
     if untraced:
         first = min(a["t"] for a in untraced) - fault_at
@@ -262,6 +268,7 @@ def failures_only_sent_to(attempts: Sequence[Record], *, fault_at: float, node: 
         "sent_to_it": len(to_node),
         "sent_elsewhere": dict(elsewhere),
         "untraced": len(untraced),
+        "untraced_slow_answers": len(unlisted) - len(untraced),
         "untraceable": dict(untraceable),
     }
     return Verdict.judge(name, problems, details)

@@ -105,7 +105,7 @@ def main() -> int:
     )
     with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
         up = list(pool.map(lambda t: answers(*t, min(timeout, 1.0)), targets))
-    alive = {t for t, ok in zip(targets, up, strict=True) if ok}
+    alive = {t for t, ok in zip(targets, up) if ok}  # one answer per target (pool.map)
     seed = rules(virtuals, alive)
     subprocess.run(["ipvsadm", "-C"], check=True)
     subprocess.run(["ipvsadm", "-R"], input="\n".join(seed) + "\n", text=True, check=True)

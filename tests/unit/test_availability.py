@@ -165,9 +165,23 @@ def test_a_failure_sent_to_a_live_real_or_to_nowhere_fails() -> None:
     assert failures_only_sent_to(elsewhere, fault_at=FAULT, node="node3").problems == (
         "1 failed attempts were sent to node2",
     )
-    nowhere = traced("..x.x..", {2: "node3"})
+    nowhere = traced("..x.xx..", {2: "node3"})
     verdict = failures_only_sent_to(nowhere, fault_at=FAULT, node="node3")
-    assert verdict.valid is False and "no director sent anywhere" in verdict.problems[0]
+    assert verdict.valid is False and "2 failed attempts no director" in verdict.problems[0]
+    refused = traced("..x.x..", {2: "node3"})
+    refused[4]["error"] = "refused"
+    verdict = failures_only_sent_to(refused, fault_at=FAULT, node="node3")
+    assert verdict.valid is False and "1 failed attempts no director" in verdict.problems[0]
+
+
+def test_an_untraced_lone_timeout_is_a_slow_answer_counted_not_blamed() -> None:
+    # Measured on the lab: attempts given up after 2 ms and answered later by a live real
+    # left CLOSE entries in the director's table, gone 10 s on; the two in a trixie run
+    # fell between answered attempts and were missing from the table read at +25 s.
+    history = traced("..x.x..", {2: "node3"})
+    verdict = failures_only_sent_to(history, fault_at=FAULT, node="node3")
+    assert verdict.valid is True, verdict
+    assert verdict.details["untraced_slow_answers"] == 1
 
 
 def test_a_failure_on_a_reused_port_is_counted_not_blamed() -> None:
