@@ -4,6 +4,7 @@ under a header naming the stack each release ran. Read from each run's failover.
 facts.json (report/html.py writes both).
 
 Usage: python -m report.releases reports/bullseye/latest reports/bookworm/latest ...
+       (a run's release is the folder above it, or say it: bookworm=reports/20261129-203642)
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-STACK = ("debian", "pacemaker", "corosync", "pcs", "resource-agents")
+# The facts each column starts with: what was run, and on which cell the scenarios that do
+# not switch cells (the first ones) ran.
+STACK = {
+    "debian": "debian",
+    "pacemaker": "pacemaker",
+    "corosync": "corosync",
+    "pcs": "pcs",
+    "resource-agents": "resource-agents",
+    "deployed cell": "deployed (at the start of the run)",
+}
 
 
 @dataclass(frozen=True)
@@ -42,8 +52,13 @@ def cell(scenario: dict[str, Any] | None) -> str:
     test's outcome when it was not a pass (an xfail is the expected failure)."""
     if scenario is None:
         return "not run"
-    answering = scenario["outage"].get("answering_after_s", "-")
-    figure = "never" if answering is None else f"{answering} s"
+    outage = scenario["outage"]
+    if "answering_after_s" not in outage:
+        figure = "-"  # a scenario judged by other figures (a real server's, say)
+    elif outage["answering_after_s"] is None:
+        figure = "never"
+    else:
+        figure = f"{outage['answering_after_s']} s"
     outcome = scenario["outcome"]
     return figure if outcome == "passed" else f"{figure} ({outcome})"
 
@@ -57,9 +72,9 @@ def table(runs: list[ReleaseRun]) -> str:
                 rows.append(s["name"])
     head = ["scenario", *(r.release for r in runs)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for name in STACK:
+    for label, fact in STACK.items():
         lines.append(
-            f"| *{name}* | " + " | ".join(r.facts.get(name, "unknown") for r in runs) + " |"
+            f"| *{label}* | " + " | ".join(r.facts.get(fact, "unknown") for r in runs) + " |"
         )
     for name in rows:
         by_release = [next((s for s in r.scenarios if s["name"] == name), None) for r in runs]
@@ -67,12 +82,20 @@ def table(runs: list[ReleaseRun]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def named_run(argument: str) -> tuple[str, Path]:
+    """RELEASE=FOLDER, or REPORTS/<release>/<run> (the release is the folder above)."""
+    release, sep, folder = argument.partition("=")
+    if sep:
+        return release, Path(folder)
+    path = Path(argument)
+    return path.resolve().parent.name, path
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("runs", nargs="+", type=Path, help="REPORTS/<release>/<run> folders")
+    p.add_argument("runs", nargs="+", help="REPORTS/<release>/<run> or RELEASE=FOLDER")
     args = p.parse_args(argv)
-    # reports/<release>/latest: the release is the folder above the run's.
-    runs = [read_run(path.resolve().parent.name, path) for path in args.runs]
+    runs = [read_run(*named_run(argument)) for argument in args.runs]
     print(table(runs), end="")
     return 0
 

@@ -7,7 +7,7 @@ import pytest
 
 from bench.release_matrix import main as release_matrix
 from bench.release_matrix import pytest_argv
-from report.releases import ReleaseRun, read_run, table
+from report.releases import ReleaseRun, named_run, read_run, table
 
 
 def scenario(name: str, outcome: str, answering: float | None) -> dict[str, object]:
@@ -38,6 +38,22 @@ def test_a_run_that_left_no_report_has_an_empty_column(tmp_path: Path) -> None:
     (tmp_path / "failover.json").write_text(json.dumps([scenario("k", "failed", 9.1)]))
     (tmp_path / "facts.json").write_text(json.dumps({"debian": "12.8"}))
     assert "| k | 9.1 s (failed) |" in table([read_run("bookworm", tmp_path)])
+
+
+def test_a_scenario_without_an_outage_figure_says_so_not_seconds() -> None:
+    real_server = {"name": "r", "outcome": "failed", "outage": {"failed_after_fault": 2}}
+    facts = {"deployed (at the start of the run)": "hardened/dual"}
+    run = ReleaseRun("trixie", facts, [real_server])
+    lines = table([run]).splitlines()
+    assert "| r | - (failed) |" in lines
+    assert "| *deployed cell* | hardened/dual |" in lines
+
+
+def test_a_run_is_named_by_its_folder_or_by_the_reader(tmp_path: Path) -> None:
+    run = tmp_path / "trixie" / "20261129-232720"
+    run.mkdir(parents=True)
+    assert named_run(str(run)) == ("trixie", run)
+    assert named_run("bookworm=reports/x") == ("bookworm", Path("reports/x"))
 
 
 def test_each_release_runs_pytest_with_its_own_reports() -> None:
