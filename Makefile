@@ -60,7 +60,7 @@ libvirt-setup: venv
 
 # The libvirt lab's box, built here from Debian packages (no box download needed).
 box: libvirt-setup
-	$(LVSLAB) box --release $(RELEASE)
+	$(LVSLAB) box $(RELEASE_ARG)
 
 # Every functional suite on the libvirt lab on a host without KVM (TCG, libvirtd in its own
 # namespace): pytest brings the lab up, deploys, runs the suites and takes the lab down; the
@@ -80,10 +80,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-# RELEASE: the nodes' Debian release (bullseye, bookworm, trixie; lvslab up --help).
-RELEASE ?= bookworm
+# RELEASE=bullseye|bookworm|trixie: the nodes' Debian release (default: lvslab's, bookworm).
+RELEASE ?=
+RELEASE_ARG := $(if $(RELEASE),--release $(RELEASE))
 lab-up: setup $(if $(filter libvirt,$(LAB)),libvirt-setup)
-	$(LVSLAB) up --lab $(LAB) --release $(RELEASE)
+	$(LVSLAB) up --lab $(LAB) $(RELEASE_ARG)
 
 PROFILE ?= seed
 LINKS ?= service

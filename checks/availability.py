@@ -250,13 +250,16 @@ def failures_only_sent_to(attempts: Sequence[Record], *, fault_at: float, node: 
     after = sorted((a for a in attempts if a["t"] >= fault_at), key=lambda a: a["t"])
     if not after:
         return Verdict.unknown(name, "no attempt after the fault", {})
-    slow = {id(after[i]) for i in lone_timeouts(after)}
     failed = [a for a in after if not a["ok"]]
     to_node = [a for a in failed if a.get("scheduled_to") == node]
     elsewhere = Counter(a["scheduled_to"] for a in failed if a.get("scheduled_to", node) != node)
     untraceable = Counter(a["untraceable"] for a in failed if "untraceable" in a)
-    unlisted = [a for a in failed if "scheduled_to" not in a and "untraceable" not in a]
-    untraced = [a for a in unlisted if id(a) not in slow]
+    slow = lone_timeouts(after)
+    unlisted = [
+        i for i, a in enumerate(after)
+        if not a["ok"] and "scheduled_to" not in a and "untraceable" not in a
+    ]  # fmt: skip
+    untraced = [after[i] for i in unlisted if i not in slow]
     problems = [f"{n} failed attempts were sent to {other}" for other, n in elsewhere.items()]
     if untraced:
         first = min(a["t"] for a in untraced) - fault_at

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from lab.errors import LabError
+from lab.releases import DEFAULT_RELEASE
 from lab.shell import run, run_logged, say, step
 
 UML_MODULES = Path("/usr/lib/uml/modules")
@@ -162,7 +163,7 @@ class ImageRecipe:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def vm_recipe(suite: str = "bookworm") -> ImageRecipe:
+def vm_recipe(suite: str = DEFAULT_RELEASE) -> ImageRecipe:
     return ImageRecipe(
         kernel_release="",
         suite=suite,

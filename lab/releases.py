@@ -37,7 +37,10 @@ RELEASES = {
         ),
         # pacemaker 3.0 beside corosync 3.1.9 and pcsd: corosync was OOM-killed at 768M.
         Release(
-            "trixie", 13, "pacemaker 3.0.0, corosync 3.1.9, pcs 0.12.0, resource-agents 4.16", 1024
+            "trixie",
+            13,
+            "pacemaker 3.0.0, corosync 3.1.9, pcs 0.12.0.2, resource-agents 4.16",
+            1024,
         ),
     )
 }
