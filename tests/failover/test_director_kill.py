@@ -75,7 +75,7 @@ def kill_run(
                 run = run_fault(
                     cluster, ops, history, kill, director, hold_s=window, at_window_end=ping_held
                 )
-        run.events["expectation"] = director_killed(timing)
+        run.events["expectation"] = director_killed(timing, read_cell(ops).profile)
         run.events["ipvs sync"] = ops.agent_param("sync_interface") or None
         # The killed node boots on heal; once it has rejoined, who directs says whether it
         # took the VIP back (judged by test_the_killed_node_rejoins_...).
@@ -108,7 +108,7 @@ def test_vip_answers_again_from_another_node(
             "director killed: VIP back elsewhere",
             [
                 answering_again(
-                    attempts, fault_at=kill_run.fault_at, bound_s=expect.bound_s
+                    attempts, fault_at=kill_run.fault_at, bound_s=expect.answering_s
                 ).with_details(balanced_again_s=kill_run.balanced_again_s(ops.lab)),
                 Verdict.judge(
                     "another node promoted",

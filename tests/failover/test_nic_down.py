@@ -40,15 +40,15 @@ def nic_down_on_director(
     if not expect.recovers:
         never = pytest.mark.xfail(strict=True, raises=AssertionError, reason=expect.why)
         request.applymarker(never)
-    window = fault_window(expect.bound_s, request.config.getoption("--fault-window"))
+    window = fault_window(expect.window_bound_s, request.config.getoption("--fault-window"))
     run = run_fault(lab, ops, history, fault, ops.director(), hold_s=window)
     attempts = run.attempts_until_heal()
     verdict = compose(
         f"NIC down ({mode}) on the director, {cell.cell}",
         [
-            answering_again(attempts, fault_at=run.fault_at, bound_s=expect.bound_s).with_details(
-                balanced_again_s=run.balanced_again_s(lab)
-            ),
+            answering_again(
+                attempts, fault_at=run.fault_at, bound_s=expect.answering_s
+            ).with_details(balanced_again_s=run.balanced_again_s(lab)),
             director_at_end(run, expect.recovers),
             owner_per_round(run.history.of("arp-sniffer"), vip=str(lab.topology.vip)),
         ],

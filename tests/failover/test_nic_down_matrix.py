@@ -115,7 +115,7 @@ def test_director_kill_cell(
     deployed cell."""
     cell = kill_cell
     timing = ops.corosync_timing()
-    expect = director_killed(timing)
+    expect = director_killed(timing, cell.profile)
     history.event("cell", profile=cell.profile, corosync_links=cell.corosync_links, **timing)
     run = run_fault(
         cluster,

@@ -12,6 +12,7 @@ from tests.failover.expectations import (
     PACEMAKER_MARGIN_S,
     PAST_BOUND_S,
     PING_DETECT_S,
+    SEED_LDIRECTORD_START_S,
     director_killed,
     director_nic_down,
     fault_window,
@@ -23,20 +24,33 @@ TUNED = {"token": 1650.0, "consensus": 1980.0}  # hardened: token 1000 + 650
 
 
 def test_a_lost_node_is_bounded_by_token_consensus_and_pacemakers_part() -> None:
-    assert director_killed(DEFAULTS).bound_s == pytest.approx(8.03 + PACEMAKER_MARGIN_S)
-    assert director_killed(TUNED).bound_s == pytest.approx(3.63 + PACEMAKER_MARGIN_S)
+    assert director_killed(DEFAULTS, "seed").bound_s == pytest.approx(8.03 + PACEMAKER_MARGIN_S)
+    assert director_killed(TUNED, "hardened").bound_s == pytest.approx(3.63 + PACEMAKER_MARGIN_S)
+
+
+def test_seed_answers_again_once_ldirectord_restored_a_real_and_hardened_at_once() -> None:
+    seed = director_killed(DEFAULTS, "seed")
+    assert seed.answering_s == pytest.approx(seed.bound_s + SEED_LDIRECTORD_START_S)
+    assert seed.window_bound_s == seed.answering_s  # the window holds past both bounds
+    hardened = director_killed(TUNED, "hardened")
+    assert hardened.answering_s == hardened.window_bound_s == hardened.bound_s
+    seed_nic = director_nic_down(Deployed("seed", "service"), DEFAULTS)
+    assert seed_nic.answering_s == pytest.approx(seed.answering_s)
+    hardened_nic = director_nic_down(Deployed("hardened", "service"), DEFAULTS)
+    assert hardened_nic.answering_s == hardened_nic.bound_s
 
 
 @pytest.mark.parametrize("profile", ["seed", "hardened"])
 def test_service_layout_recovers_as_a_lost_node_under_both_profiles(profile: str) -> None:
     expect = director_nic_down(Deployed(profile, "service"), DEFAULTS)
-    assert expect.recovers and expect.bound_s == director_killed(DEFAULTS).bound_s
+    assert expect.recovers and expect.bound_s == director_killed(DEFAULTS, profile).bound_s
 
 
 def test_seed_on_the_dual_layout_is_the_articles_bug() -> None:
     expect = director_nic_down(Deployed("seed", "dual"), DEFAULTS)
     assert not expect.recovers
-    assert expect.bound_s == director_killed(DEFAULTS).bound_s  # what a user would expect
+    # What a user would expect of a NIC failure, and no seed allowance: it never answers.
+    assert expect.answering_s == expect.bound_s == director_killed(DEFAULTS, "seed").bound_s
     assert "membership and quorum do not change" in expect.why
 
 
