@@ -106,13 +106,18 @@ test: venv ocf-lib
 # (--nic-modes=all), the failover matrix's CI subset (drop mode on the dual layout under
 # both profiles, and the hardened cell's director kill). make run cuts the deployed cell's
 # NIC down one way only (drop, the default) and kills no director in the matrix.
-# --require-lab turns a missing lab prerequisite into a failure.
+# Then the functional suites again on the keepalived stack, on a lab of its own that pytest
+# brings up, deploys (--stack keepalived) and takes down; --switch-cells lets it show the
+# naive rules' ping-pong in place. --require-lab turns a missing lab prerequisite into a
+# failure.
 # tests/functional runs in a shuffled order (the seed is in pytest's header: SEED=N replays
 # it), so that no suite leans on another's order or leftovers.
 SEED ?= $(shell date +%s)
 check: setup libvirt-setup lint
 	$(BIN)/pytest --require-lab --switch-cells --matrix-kill --nic-modes=all \
 		--shuffle-functional=$(SEED) --reports-root=$(REPORTS) tests
+	$(BIN)/pytest --require-lab --lab-name=lvslab-keepalived --stack=keepalived --switch-cells \
+		--shuffle-functional=$(SEED) --reports-root=$(REPORTS) tests/functional
 
 # The main job: lab up, deploy, the validation suites (functional and failover, the
 # NIC-down bug side by side: seed vs hardened on the dual layout), timelines; the lab
@@ -163,7 +168,7 @@ bench: setup
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd ansible && ../$(BIN)/ansible-lint lvs.yml
+	cd ansible && ../$(BIN)/ansible-lint lvs.yml keepalived.yml
 	$(BIN)/actionlint .github/workflows/*.yml
 
 clean: lab-down

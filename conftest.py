@@ -45,6 +45,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"{DEFAULT_RELEASE}); a running lab of another release is an error",
     )
     group.addoption(
+        "--stack",
+        choices=deploy.STACKS,
+        default=os.environ.get("LVSLAB_STACK"),
+        help="the stack to deploy where nothing is deployed yet (default: LVSLAB_STACK, else "
+        "pacemaker); a lab deployed with another stack is an error",
+    )
+    group.addoption(
         "--lab-name",
         default=os.environ.get("LVSLAB_NAME", DEFAULT_LAB_NAME),
         help="the lab instance the suites run against",
@@ -319,14 +326,21 @@ def cluster(lab: Lab, request: pytest.FixtureRequest) -> Lab:
     try:
         # Real hosts are judged as they are: deploying onto them is the user's call
         # (lvslab deploy --inventory PATH), never a side effect of running the suites.
+        wanted = request.config.getoption("--stack")
         if lab.state.backend != "hosts" and not cluster_deployed(lab):
             with on_terminal(request.config):
-                deploy.deploy(lab)
+                deploy.deploy(lab, settings=deploy.DeploySettings(stack=wanted or "pacemaker"))
     finally:
         timings = lab.state.run_dir / deploy.TASK_TIMINGS
         if timings.exists():
             shutil.copy(timings, reports / deploy.TASK_TIMINGS)
     record = Cluster(lab).deployed()
+    if wanted and record is not None and record.stack != wanted:
+        pytest.fail(
+            f"the lab is deployed with the {record.stack} stack, --stack {wanted} was "
+            f"asked for: lvslab deploy --stack {wanted} first",
+            pytrace=False,
+        )
     inventory = Path(
         lab.state.backend_data.get("inventory") or request.config.getoption("--inventory")
     )
@@ -360,6 +374,18 @@ def idle(ops: Cluster) -> str:
 def ops(cluster: Lab) -> Cluster:
     """Operations on the deployed cluster (who is director, move it, IPVS table ...)."""
     return Cluster(cluster)
+
+
+@pytest.fixture(autouse=True)
+def _deployed_stack(request: pytest.FixtureRequest) -> None:
+    """A test marked `stack(NAME, reason=...)` judges what only that stack has: on a
+    cluster of another stack it is skipped, with the reason."""
+    marker = request.node.get_closest_marker("stack")
+    if marker is None:
+        return
+    ops = request.getfixturevalue("ops")
+    if ops.stack != marker.args[0]:
+        pytest.skip(f"{ops.stack} stack: {marker.kwargs['reason']}")
 
 
 # --- Probe records and verdicts: one history per test, saved with the verdicts in the

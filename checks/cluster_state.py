@@ -29,7 +29,8 @@ def parse_ipvsadm(text: str) -> list[VirtualService]:
     reals: list[RealServer] = []
     for line in text.splitlines():
         words = line.split()
-        if len(words) >= 3 and words[0] in ("TCP", "UDP", "SCTP"):
+        # FWM: a firewall-mark service (`FWM  1 lc`), as the keepalived stack's fwmark rules
+        if len(words) >= 3 and words[0] in ("TCP", "UDP", "SCTP", "FWM"):
             if services:
                 services[-1] = _with_reals(services[-1], reals)
             services.append(VirtualService(words[0], words[1], words[2]))

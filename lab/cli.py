@@ -56,17 +56,29 @@ def parser() -> argparse.ArgumentParser:
         "says; the secrets from LVSLAB_HACLUSTER_PASSWORD and LVSLAB_COROSYNC_AUTHKEY)",
     )
     deploy_cmd.add_argument(
+        "--stack",
+        choices=deploy.STACKS,
+        default="pacemaker",
+        help="pacemaker: pacemaker + corosync + ldirectord (the article); keepalived: VRRP and "
+        "keepalived's checkers, the same service (default: %(default)s)",
+    )
+    deploy_cmd.add_argument(
         "--profile",
         choices=deploy.PROFILES,
-        default="seed",
-        help="seed: the article, flaws included; hardened: the fixes (default: %(default)s)",
+        help="pacemaker stack: seed: the article, flaws included; hardened: the fixes "
+        "(default: seed)",
     )
     deploy_cmd.add_argument(
         "--corosync-links",
         choices=deploy.COROSYNC_LINKS,
-        default="service",
-        help="service: corosync on the service NIC only (the article); dual: plus a link on "
-        "the management network (default: %(default)s)",
+        help="pacemaker stack: service: corosync on the service NIC only (the article); dual: "
+        "plus a link on the management network (default: service)",
+    )
+    deploy_cmd.add_argument(
+        "--keepalived-rules",
+        choices=deploy.KEEPALIVED_RULES,
+        help="keepalived stack: fwmark: balance only packets no other director forwarded (the "
+        "fix); naive: VIP:port rules on every node, the ping-pong trap (default: fwmark)",
     )
     deploy_cmd.add_argument(
         "--strategy",
@@ -195,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
             print("removed: " + "; ".join(removed) if removed else "nothing to remove")
             return 0
         if args.command == "deploy":
-            settings = deploy.DeploySettings(args.profile, args.corosync_links, args.strategy)
+            settings = deploy.DeploySettings.asked(
+                args.stack, args.profile, args.corosync_links, args.keepalived_rules, args.strategy
+            )
             inventory = args.inventory.resolve()
             if args.lab == "hosts":
                 _, recap = deploy.deploy_hosts(inventory, settings)

@@ -28,6 +28,8 @@ from lab.shell import say
 from lab.waiting import wait_for
 
 AGENT = "ocf:heartbeat:lvs"
+# The keepalived stack's notify script writes the node's VRRP state here (`STATE since`).
+VRRP_STATE = "/run/lvs-ha-lab/vrrp-state"
 CLONE = "lvs-clone"
 RESPONDER_UNIT = "lvs-responder"
 
@@ -65,17 +67,47 @@ QUIET_STATUS = "crm_resource --wait --timeout=5s && crm_mon -1 --output-as=xml"
 class Deployed:
     """What the last completed deploy put on the nodes (read back, never assumed)."""
 
-    profile: str
-    corosync_links: str
+    profile: str  # pacemaker: seed or hardened; keepalived: its IPVS rules, fwmark or naive
+    corosync_links: str  # service or dual; "none" on keepalived
+    stack: str = "pacemaker"
 
     @property
     def cell(self) -> str:
+        if self.stack != "pacemaker":
+            return f"{self.stack}/{self.profile}"
         return f"{self.profile}/{self.corosync_links}"
 
     @property
     def knet_links(self) -> int:
         """How many knet links corosync runs in this layout (service: 1, dual: 2)."""
-        return {"service": 1, "dual": 2}[self.corosync_links]
+        return {"service": 1, "dual": 2, "none": 0}[self.corosync_links]
+
+    @classmethod
+    def from_record(cls, record: dict[str, str]) -> Deployed:
+        """From the deploy record (records written before stacks existed are pacemaker's)."""
+        return cls(record["profile"], record["corosync_links"], record.get("stack", "pacemaker"))
+
+
+def keepalived_setting(conf: str, name: str) -> float:
+    r"""The first numeric value keepalived.conf gives `name`.
+
+    >>> keepalived_setting("virtual_server fwmark 1 {\n    delay_loop 10\n", "delay_loop")
+    10.0
+    """
+    found = re.search(rf"^\s*{re.escape(name)}\s+([0-9.]+)\s*$", conf, re.MULTILINE)
+    if found is None:
+        raise LabError(f"keepalived.conf sets no {name}")
+    return float(found[1])
+
+
+def vrrp_masters(states: dict[str, str]) -> list[str]:
+    """The nodes whose VRRP state (the keepalived stack's notify file: `STATE since`) is
+    MASTER, sorted.
+
+    >>> vrrp_masters({"node1": "BACKUP 17.2", "node2": "MASTER 18.0", "node3": ""})
+    ['node2']
+    """
+    return sorted(node for node, line in states.items() if line.split()[:1] == ["MASTER"])
 
 
 def director_beside_ldirectord(status: ClusterStatus) -> str | None:
@@ -89,6 +121,33 @@ def director_beside_ldirectord(status: ClusterStatus) -> str | None:
 class Cluster:
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
+        self._stack: str | None = None
+
+    @property
+    def stack(self) -> str:
+        """The deployed stack (pacemaker or keepalived), read from the deploy record once:
+        a deploy of the other stack is followed by a new Cluster."""
+        if self._stack is None:
+            cell = self.deployed()
+            self._stack = cell.stack if cell is not None else "pacemaker"
+        return self._stack
+
+    def require_pacemaker(self, what: str) -> None:
+        """For what only the pacemaker stack has: a LabError on another stack."""
+        if self.stack != "pacemaker":
+            raise LabError(f"{what}: the {self.stack} stack has no pacemaker")
+
+    def vrrp_states(self) -> dict[str, str]:
+        """Each reachable node's VRRP state line (keepalived stack); "" where none, or
+        where keepalived is not running (a stopped one may not have written STOP)."""
+        states = {}
+        for node in self.lab.nodes:
+            if not self.lab.reachable(node.name, timeout=5):
+                continue
+            command = f"systemctl is-active --quiet keepalived && cat {VRRP_STATE}"
+            got = self.lab.ssh(node.name, command, check=False, timeout=30)
+            states[node.name] = got.stdout.strip() if got.returncode == 0 else ""
+        return states
 
     def deployed(self) -> Deployed | None:
         """The deploy record every node carries; None if any reachable node has none or
@@ -100,8 +159,7 @@ class Cluster:
             got = self.lab.ssh(node.name, f"cat {DEPLOYED_RECORD}", check=False)
             if got.returncode != 0:
                 return None
-            record = json.loads(got.stdout)
-            seen.add(Deployed(record["profile"], record["corosync_links"]))
+            seen.add(Deployed.from_record(json.loads(got.stdout)))
         return seen.pop() if len(seen) == 1 else None
 
     def corosync_timing(self) -> dict[str, float]:
@@ -130,10 +188,7 @@ class Cluster:
     def _settled_table(self) -> tuple[str, list[VirtualService]] | None:
         """settled()'s director and the IPVS table it judged: two round trips in all (the
         checks cost ~5 s when each asked on its own, and suites poll them)."""
-        status = self.quiet_status()
-        if status is None or status.nodes_offline or not status.quorate or status.failures:
-            return None
-        director = director_beside_ldirectord(status)
+        director = self._settled_director_of_stack()
         if director is None:
             return None
         try:
@@ -149,6 +204,22 @@ class Cluster:
             if set(weights) != everyone or min(weights.values()) <= 0:
                 return None
         return director, table
+
+    def _settled_director_of_stack(self) -> str | None:
+        """pacemaker: every node online in one quorate partition, no failed actions, one
+        promoted lvs with ldirectord beside it. keepalived: every node reachable and past
+        VRRP's election (MASTER or BACKUP), exactly one MASTER."""
+        if self.stack == "keepalived":
+            states = self.vrrp_states()
+            settled = len(states) == len(self.lab.nodes) and all(
+                line.split()[:1] in (["MASTER"], ["BACKUP"]) for line in states.values()
+            )
+            masters = vrrp_masters(states)
+            return masters[0] if settled and len(masters) == 1 else None
+        status = self.quiet_status()
+        if status is None or status.nodes_offline or not status.quorate or status.failures:
+            return None
+        return director_beside_ldirectord(status)
 
     def idle(self) -> str | None:
         """The director when the cluster is settled, no connection is active in IPVS on any
@@ -181,7 +252,7 @@ class Cluster:
         started = time.monotonic()
         faults.heal_all(self.lab)
         self.lab.wait_reachable([n.name for n in self.lab.nodes])
-        if self.status().failures:
+        if self.stack == "pacemaker" and self.status().failures:
             self.lab.ssh(self.any_node(), "crm_resource --cleanup --quiet", check=False)
         say("waiting for the cluster to settle (all online, one director, every real weighted)")
         director, _ = wait_for(
@@ -197,6 +268,7 @@ class Cluster:
         raise LabError("no node answers over management")
 
     def status(self) -> ClusterStatus:
+        self.require_pacemaker("crm_mon")
         return parse_crm_mon(self.lab.ssh(self.any_node(), "crm_mon -1 --output-as=xml").stdout)
 
     def views(self) -> dict[str, ClusterStatus]:
@@ -212,6 +284,11 @@ class Cluster:
         return seen
 
     def director(self) -> str:
+        if self.stack == "keepalived":
+            masters = vrrp_masters(self.vrrp_states())
+            if len(masters) != 1:
+                raise LabError(f"expected one VRRP master, found {masters}")
+            return masters[0]
         promoted = self.status().nodes_in_role("lvs", "Promoted")
         if len(promoted) != 1:
             raise LabError(f"expected one promoted lvs, found {promoted}")
@@ -224,15 +301,17 @@ class Cluster:
         return parse_crm_mon(got.stdout) if got.returncode == 0 else None
 
     def settled_director(self) -> str | None:
-        """The director once the cluster is idle with ldirectord started beside it."""
-        status = self.quiet_status()
-        return None if status is None else director_beside_ldirectord(status)
+        """The director once the cluster is idle with ldirectord started beside it (on
+        keepalived: the one VRRP master once every node is past the election)."""
+        return self._settled_director_of_stack()
 
     def move_director(self, to: str, deadline: float = 120) -> float:
         """Promote lvs on `to` and wait until it and ldirectord run there; the temporary
         location constraint is removed again (stickiness and the agent's promotion scores
         keep the new placement). Returns the seconds it took."""
         self.lab.node(to)
+        if self.stack == "keepalived":
+            return self._move_vrrp_master(to, deadline)
         node = self.any_node()
         # pacemaker 2.0 (Debian 11) calls the role by its OCF 1.0 name only.
         role = "--promoted" if self.pacemaker_version(node) >= (2, 1) else "--master"
@@ -242,6 +321,29 @@ class Cluster:
             wait_for(f"director moves to {to}", lambda: self._director_is(to), deadline)
         finally:
             self.lab.ssh(node, f"crm_resource --clear --resource {CLONE}")
+        return time.monotonic() - started
+
+    def _move_vrrp_master(self, to: str, deadline: float) -> float:
+        """keepalived has no move: every other node's keepalived stops, the master's last
+        (it sends priority 0, so `to`, the only backup left, takes over at once, and no
+        third node is master in between), then starts again and, with nopreempt, stays
+        backup."""
+        started = time.monotonic()
+        masters = vrrp_masters(self.vrrp_states())
+        others = sorted((n.name for n in self.lab.nodes if n.name != to), key=masters.__contains__)
+        try:
+            for node in others:
+                self.lab.ssh(node, "systemctl stop keepalived")
+            # The stopped nodes are past no election: only the master counts here.
+            wait_for(
+                f"{to} becomes VRRP master",
+                lambda: True if vrrp_masters(self.vrrp_states()) == [to] else None,
+                deadline,
+            )
+        finally:
+            for node in others:
+                self.lab.ssh(node, "systemctl start keepalived")
+        wait_for(f"{to} stays master", lambda: self._director_is(to), deadline)
         return time.monotonic() - started
 
     def pacemaker_version(self, node: str) -> tuple[int, int]:
@@ -266,6 +368,18 @@ class Cluster:
         """A global numeric setting of ldirectord.cf on node (checkinterval, checktimeout)."""
         out = self.lab.ssh(node, f"grep -E '^{name}=' /etc/ha.d/ldirectord.cf").stdout
         return float(out.strip().split("=", 1)[1])
+
+    def check_timing(self, node: str) -> tuple[float, float]:
+        """How often the director checks each real and how long a check may take, as node's
+        configuration says: ldirectord's checkinterval and checktimeout, or keepalived's
+        delay_loop and TCP_CHECK connect_timeout (the first of each)."""
+        if self.stack == "pacemaker":
+            return (
+                self.ldirectord_setting(node, "checkinterval"),
+                self.ldirectord_setting(node, "checktimeout"),
+            )
+        conf = self.lab.ssh(node, "cat /etc/keepalived/keepalived.conf").stdout
+        return keepalived_setting(conf, "delay_loop"), keepalived_setting(conf, "connect_timeout")
 
     def scheduled_ports(self, port: int, skip: Sequence[str] = ()) -> dict[int, str]:
         """Which real server (node name) IPVS scheduled each of the client side's
@@ -292,13 +406,23 @@ class Cluster:
         """The IPVS real servers of the virtual service on port, by node name."""
         return self._reals_in(self.ipvs(director), port)
 
+    def service_in(self, table: list[VirtualService], port: int) -> VirtualService:
+        """VIP:port's service: the service of that address, or the keepalived stack's
+        firewall-mark service for it. Its marks number the ports in the inventory's order,
+        from 1 (keepalived-fwmark.rules.j2), and IPVS shows a mark's reals on port 0: the
+        mark, not the port, says which service it is."""
+        address = f"{self.lab.topology.vip}:{port}"
+        ports = self.lab.topology.ports
+        mark = str(ports.index(port) + 1) if port in ports else None
+        for service in table:
+            if service.address == address or (service.protocol, service.address) == ("FWM", mark):
+                return service
+        raise LabError(f"the director's IPVS table has no {address}")
+
     def _reals_in(self, table: list[VirtualService], port: int) -> dict[str, RealServer]:
         by_ip = {str(n.service_ip): n.name for n in self.lab.nodes}
-        address = f"{self.lab.topology.vip}:{port}"
-        for service in table:
-            if service.address == address:
-                return {by_ip[r.address.rsplit(":", 1)[0]]: r for r in service.reals}
-        raise LabError(f"the director's IPVS table has no {address}")
+        service = self.service_in(table, port)
+        return {by_ip[r.address.rsplit(":", 1)[0]]: r for r in service.reals}
 
     def active_by_node(self, director: str, port: int) -> dict[str, int]:
         return {n: r.active for n, r in self.reals_by_node(director, port).items()}

@@ -24,38 +24,89 @@ from lab.topology import Topology, read_inventory
 
 ANSIBLE_DIR = Path(__file__).resolve().parents[1] / "ansible"
 PLAYBOOK = ANSIBLE_DIR / "lvs.yml"
+# Each stack's playbook: the article's (pacemaker + corosync + ldirectord) and keepalived's,
+# which deploys the same service from the same inventory.
+PLAYBOOKS = {"pacemaker": PLAYBOOK, "keepalived": ANSIBLE_DIR / "keepalived.yml"}
 TASK_TIMINGS = "deploy-tasks.json"  # in the lab's run dir
 # What the playbook's last step writes on every node once the deploy has completed: the
 # profile and corosync layout it deployed. "Deployed" is read from here, never guessed.
 DEPLOYED_RECORD = "/etc/lvs-ha-lab/deployed.json"
 
+STACKS = tuple(PLAYBOOKS)
 PROFILES = ("seed", "hardened")
 COROSYNC_LINKS = ("service", "dual")
+# keepalived's IPVS rules: fwmark (only packets not forwarded by another director are
+# balanced: the fix) or naive (VIP:port on every node: the ping-pong trap, to show it).
+KEEPALIVED_RULES = ("fwmark", "naive")
 STRATEGIES = ("mitogen", "stock")
 
 
 @dataclass(frozen=True)
 class DeploySettings:
-    """What a deploy is asked for: the profile (seed = the article, flaws included;
-    hardened = the fixes), the corosync layout (service = one knet link on the service NIC
-    as in the article; dual = a second link on the management network), and how Ansible
-    runs (mitogen: one Python per node for the whole play; stock: a Python per task)."""
+    """What a deploy is asked for: the stack (pacemaker: the article's; keepalived: what its
+    readers would pick instead), for pacemaker the profile (seed = the article, flaws
+    included; hardened = the fixes) and corosync layout (service = one knet link on the
+    service NIC as in the article; dual = a second link on the management network), for
+    keepalived its IPVS rules, and how Ansible runs (mitogen: one Python per node for the
+    whole play; stock: a Python per task)."""
 
     profile: str = "seed"
     corosync_links: str = "service"
     strategy: str = "mitogen"
+    stack: str = "pacemaker"
+    keepalived_rules: str = "fwmark"
 
     def __post_init__(self) -> None:
         for name, allowed in (
+            ("stack", STACKS),
             ("profile", PROFILES),
             ("corosync_links", COROSYNC_LINKS),
             ("strategy", STRATEGIES),
+            ("keepalived_rules", KEEPALIVED_RULES),
         ):
             value = getattr(self, name)
             if value not in allowed:
                 raise LabError(f"unknown {name} {value!r} (one of: {', '.join(allowed)})")
 
+    @classmethod
+    def asked(
+        cls,
+        stack: str,
+        profile: str | None,
+        corosync_links: str | None,
+        keepalived_rules: str | None,
+        strategy: str = "mitogen",
+    ) -> DeploySettings:
+        """The settings from command-line choices (None: not given), refusing one that
+        belongs to the other stack rather than ignoring it."""
+        foreign = (
+            {"--keepalived-rules": keepalived_rules}
+            if stack == "pacemaker"
+            else {"--profile": profile, "--corosync-links": corosync_links}
+        )
+        given = [option for option, value in foreign.items() if value is not None]
+        if given:
+            raise LabError(f"{', '.join(given)}: not a setting of the {stack} stack")
+        return cls(
+            profile=profile or "seed",
+            corosync_links=corosync_links or "service",
+            strategy=strategy,
+            stack=stack,
+            keepalived_rules=keepalived_rules or "fwmark",
+        )
+
+    @property
+    def playbook(self) -> Path:
+        return PLAYBOOKS[self.stack]
+
+    @property
+    def needs_secrets(self) -> bool:
+        """keepalived's VRRP runs without authentication (VRRPv3 has none): no secrets."""
+        return self.stack == "pacemaker"
+
     def extra_vars(self) -> dict[str, str]:
+        if self.stack == "keepalived":
+            return {"keepalived_rules": self.keepalived_rules}
         return {"lvs_profile": self.profile, "corosync_links": self.corosync_links}
 
 
@@ -151,7 +202,7 @@ def playbook_argv(
         argv += ["-i", str(inventory)]
     for key, value in settings.extra_vars().items():
         argv += ["-e", f"{key}={value}"]
-    return [*argv, str(PLAYBOOK)]
+    return [*argv, str(settings.playbook)]
 
 
 # The playbook reads the cluster's secrets from these (never from the inventory or the repo),
@@ -202,8 +253,9 @@ def deploy_hosts(
     from the environment. The inventory and the secrets are checked before anything runs."""
     hosts, group_vars = read_inventory(inventory)
     topology = Topology.build(hosts, group_vars)
-    secrets_env = secrets_from_env(environ)
-    if settings.profile == "hardened" and not group_vars.get("ping_hosts"):
+    secrets_env = secrets_from_env(environ) if settings.needs_secrets else {}
+    hardened = settings.stack == "pacemaker" and settings.profile == "hardened"
+    if hardened and not group_vars.get("ping_hosts"):
         raise LabError(
             f"{inventory}: the hardened profile needs ping_hosts in [nodes:vars] (addresses on "
             "the service network that are always up, e.g. its gateway)"

@@ -48,6 +48,7 @@ PACKAGES = (
     "resource-agents",
     "ipvsadm",
     "ldirectord",
+    "keepalived",  # the keepalived stack (ansible/keepalived.yml), the one users compare
     "libxml2-utils",
     "netcat-openbsd",
     "curl",
@@ -106,6 +107,7 @@ DISABLED_UNITS = (
     "pcsd-ruby.service",
     "ldirectord.service",
     "ipvsadm.service",
+    "keepalived.service",
 )
 # A vm image boots Debian's kernel: its initramfs loads virtio before the root mount.
 VM_PACKAGES = ("linux-image-amd64",)

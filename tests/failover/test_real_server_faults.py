@@ -81,8 +81,7 @@ def real_server_fails(
 ) -> Verdict:  # fmt: skip
     real = next(n.name for n in lab.nodes if n.name != director)
     bound = real_server_out_bound(
-        ops.ldirectord_setting(director, "checkinterval"),
-        ops.ldirectord_setting(director, "checktimeout"),
+        *ops.check_timing(director),
     )
     window = fault_window(bound, request.config.getoption("--fault-window"))
     watch = weight_watch(ops, history, director, real)

@@ -63,6 +63,35 @@ def local_redirect(lab: Lab, node: str) -> Iterator[None]:
         lab.ssh(node, "iptables " + rule.format("-D"))
 
 
+@pytest.mark.stack("keepalived", reason="pacemaker's director balances its own connections")
+def test_on_keepalived_the_director_reaching_the_vip_is_answered_by_itself(
+    cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
+) -> None:
+    """(b) does not hold on keepalived: its fwmark rules mark packets coming in on the
+    service NIC only, so the director's own connections to the VIP meet no IPVS service
+    and, the VIP being on its lo, it answers them itself."""
+    cell = ops.deployed()
+    if cell is None or cell.profile != "fwmark":
+        pytest.skip("judges the fwmark rules; the naive ones balance the director's own too")
+    director = ops.director()
+    answers = nc_from(cluster, director, FROM_NODE_CONNECTIONS)
+    history.add("nc-from-director", node=director, answers=answers)
+    wrong = [a for a in answers if a != director]
+    verdict = judge(
+        Verdict.judge(
+            "director -> VIP on keepalived",
+            [f"{len(wrong)} of {len(answers)} not answered by {director}: {wrong}"]
+            if wrong
+            else [],
+            {"director": director, "answers": answers},
+        )
+    )
+    assert verdict.valid is True, verdict
+
+
+@pytest.mark.stack(
+    "pacemaker", reason="keepalived's director answers its own connections (test above)"
+)
 @pytest.mark.ipvs_leftovers  # its failed attempts stay active in IPVS for 60 s
 def test_the_director_reaching_the_vip_works_only_when_scheduled_to_itself(
     cluster: Lab, ops: Cluster, idle: str, history: History, judge: Callable[[Verdict], Verdict]

@@ -1,6 +1,8 @@
 """The deployed cluster is what the reference deployment describes: one quorate partition,
 one promoted lvs (the director, VIP on its service NIC), real servers holding the VIP on lo with ARP
-suppressed, ldirectord only on the director with the IPVS table of the inventory."""
+suppressed, ldirectord only on the director with the IPVS table of the inventory. On the
+keepalived stack: one VRRP master (the director) with the same IPVS service, the same real
+servers; what only pacemaker has is skipped there, with the reason."""
 
 from __future__ import annotations
 
@@ -11,42 +13,53 @@ from lab.cluster import Cluster
 from lab.control import Lab
 
 pytestmark = pytest.mark.lab
+PACEMAKER_ONLY = "no pacemaker, corosync or ldirectord: VRRP elects the director"
 
 
 @pytest.fixture(scope="module")
-def status(cluster: Lab) -> ClusterStatus:
+def status(cluster: Lab, ops: Cluster) -> ClusterStatus:
+    # Module-scoped: set up before the `stack` marker's skip, so it skips by itself too.
+    if ops.stack != "pacemaker":
+        pytest.skip(f"{ops.stack} stack: {PACEMAKER_ONLY}")
     xml = cluster.ssh(cluster.nodes[0].name, "crm_mon -1 --output-as=xml").stdout
     return parse_crm_mon(xml)
 
 
 @pytest.fixture(scope="module")
-def director(status: ClusterStatus) -> str:
-    promoted = status.nodes_in_role("lvs", "Promoted")
-    assert len(promoted) == 1, f"expected exactly one promoted lvs, got {promoted}"
-    return promoted[0]
+def director(ops: Cluster) -> str:
+    """The promoted lvs (pacemaker) or the VRRP master (keepalived): exactly one."""
+    return ops.director()
 
 
+@pytest.mark.stack("pacemaker", reason=PACEMAKER_ONLY)
 def test_all_nodes_online_in_one_quorate_partition(cluster: Lab, status: ClusterStatus) -> None:
     assert sorted(status.nodes_online) == sorted(n.name for n in cluster.nodes)
     assert status.nodes_offline == ()
     assert status.quorate
 
 
+@pytest.mark.stack("pacemaker", reason=PACEMAKER_ONLY)
 def test_exactly_one_promoted_and_the_rest_unpromoted(cluster: Lab, status, director) -> None:
     others = sorted(n.name for n in cluster.nodes if n.name != director)
     assert sorted(status.nodes_in_role("lvs", "Unpromoted")) == others
 
 
-def test_director_holds_the_vip_on_its_nic_and_forwards(cluster: Lab, hosts, director) -> None:
+def test_director_holds_the_vip_on_its_nic_and_forwards(
+    cluster: Lab, ops: Cluster, hosts, director
+) -> None:
+    """pacemaker's lvs agent moves the VIP from lo to the NIC and lets ARP be; keepalived's
+    nodes keep it on lo with ARP suppressed, VRRP adds it on the NIC (arp_ignore=1 answers
+    for an address of the NIC asked on)."""
     host = hosts[director]
     vip = str(cluster.topology.vip)
     nic = cluster.state.service_ifname
+    keepalived = ops.stack == "keepalived"
     assert vip in host.interface(nic).addresses
-    assert vip not in host.interface("lo").addresses
+    assert (vip in host.interface("lo").addresses) == keepalived
     assert host.sysctl("net.ipv4.conf.all.forwarding") == 1
     for scope in ("all", "lo"):  # the director answers ARP for the VIP, and announces it
-        assert host.sysctl(f"net.ipv4.conf.{scope}.arp_ignore") == 0, scope
-        assert host.sysctl(f"net.ipv4.conf.{scope}.arp_announce") == 0, scope
+        assert host.sysctl(f"net.ipv4.conf.{scope}.arp_ignore") == int(keepalived), scope
+        assert host.sysctl(f"net.ipv4.conf.{scope}.arp_announce") == 2 * keepalived, scope
 
 
 def test_real_servers_hold_the_vip_on_lo_and_stay_silent(cluster: Lab, hosts, director) -> None:
@@ -61,6 +74,7 @@ def test_real_servers_hold_the_vip_on_lo_and_stay_silent(cluster: Lab, hosts, di
             assert host.sysctl(f"net.ipv4.conf.{scope}.arp_announce") == 2, (name, scope)
 
 
+@pytest.mark.stack("pacemaker", reason=PACEMAKER_ONLY)
 def test_ldirectord_runs_only_on_the_director(hosts, status: ClusterStatus, director) -> None:
     assert status.nodes_in_role("ldirectord", "Started") == [director]
     running = {
@@ -69,22 +83,31 @@ def test_ldirectord_runs_only_on_the_director(hosts, status: ClusterStatus, dire
     assert running == {director}
 
 
-def test_ipvs_table_lists_every_real_server_in_dr_mode(cluster: Lab, director) -> None:
+def test_ipvs_table_lists_every_real_server_in_dr_mode(
+    cluster: Lab, ops: Cluster, director
+) -> None:
     """Every virtual service of the inventory (the VIP's port, and ssh_port when set), and
-    nothing else."""
+    nothing else: TCP VIP:port on pacemaker, a firewall mark per port on keepalived (its
+    reals shown on port 0: the mark, not the port, picks the service)."""
     table = parse_ipvsadm(cluster.ssh(director, "ipvsadm -Ln").stdout)
     topo = cluster.topology
-    assert sorted(s.address for s in table) == sorted(f"{topo.vip}:{p}" for p in topo.ports)
-    for service in table:
-        port = service.address.rsplit(":", 1)[1]
-        assert service.protocol == "TCP" and service.scheduler == "lc", service
+    if ops.stack == "keepalived":
+        want = [("FWM", str(mark)) for mark in range(1, len(topo.ports) + 1)]
+    else:
+        want = [("TCP", f"{topo.vip}:{p}") for p in topo.ports]
+    assert sorted((s.protocol, s.address) for s in table) == sorted(want)
+    for port in topo.ports:
+        service = ops.service_in(table, port)
+        real_port = 0 if service.protocol == "FWM" else port
+        assert service.scheduler == "lc", service
         assert sorted(r.address for r in service.reals) == sorted(
-            f"{n.service_ip}:{port}" for n in cluster.nodes
+            f"{n.service_ip}:{real_port}" for n in cluster.nodes
         )
         assert {r.forward for r in service.reals} == {"Route"}
         assert all(r.weight > 0 for r in service.reals), f"a quiesced real on {port}"
 
 
+@pytest.mark.stack("pacemaker", reason=PACEMAKER_ONLY)
 def test_corosync_runs_on_the_service_network(cluster: Lab) -> None:
     out = cluster.ssh(cluster.nodes[0].name, "corosync-cmapctl -b nodelist.node").stdout
     addrs = sorted(
@@ -93,6 +116,7 @@ def test_corosync_runs_on_the_service_network(cluster: Lab) -> None:
     assert addrs == sorted(str(n.service_ip) for n in cluster.nodes)
 
 
+@pytest.mark.stack("pacemaker", reason=PACEMAKER_ONLY)
 def test_corosync_runs_the_deployed_layout_and_timing(cluster: Lab, ops: Cluster) -> None:
     """What corosync runs, not what its file says (a switch reloads it in place): one knet
     link per layout's network, and the profile's token (hardened: 1000 ms flat; seed:

@@ -1,9 +1,12 @@
 """A new director announces itself with gratuitous ARP, and only the director ever answers
 ARP for the VIP (the real servers hold it on lo, silenced by arp_ignore/arp_announce).
 
-The director is moved with a temporary location constraint (lab.cluster.Cluster), the
+The director is moved (lab.cluster.Cluster: a temporary location constraint on pacemaker;
+on keepalived, the other nodes' keepalived stopped until the new one is master), the
 sniffer running on the client side, round every node and back to the first, so the cluster
-is left as found (resource-stickiness=100 would otherwise keep it on the new node)."""
+is left as found (resource-stickiness=100, or keepalived's nopreempt, would otherwise keep
+it on the new node). The announcement judged is the stack's: the lvs agent's send_arp, or
+keepalived's VRRP gratuitous ARP (checks.arp)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from checks.arp import SendArp, announcement, one_owner
+from checks.arp import SendArp, VrrpGarp, announcement, one_owner, vrrp_announcement
 from checks.verdict import Verdict, compose
 from lab.cluster import Cluster
 from lab.control import Lab
@@ -30,14 +33,20 @@ pytestmark = pytest.mark.lab
 # Both ends are in the host's clock: Cluster.log_times corrects the journal time by the
 # node's measured clock offset (recorded in the history), good to ~0.1 s on UML.
 ANNOUNCE_BOUND_S = 5.0
-# Journal lines of the new director: pacemaker asks for the promote, the agent says it runs.
+# Journal lines of the new director: pacemaker asks for the promote, the agent says it runs;
+# keepalived's VRRP instance enters MASTER (and announces at once).
 PROMOTE_MARKS = {
-    "promote requested": "Requesting local execution of promote",
-    "promoting logged": "promoting:",
+    "pacemaker": {
+        "promote requested": "Requesting local execution of promote",
+        "promoting logged": "promoting:",
+    },
+    "keepalived": {"promote requested": "Entering MASTER STATE"},
 }
 # The sniffer keeps listening this long after the move has settled, so a late or stray
-# announcement (say, from the old director) would still be seen.
+# announcement (say, from the old director) would still be seen; on keepalived past its
+# second burst too (VrrpGarp: keepalived's defaults, which keepalived.conf.j2 keeps).
 LISTEN_AFTER_S = 2.0
+VRRP_GARP = VrrpGarp()
 
 
 @pytest.fixture
@@ -61,6 +70,23 @@ def owner_verdict(lab: Lab, ops: Cluster, history: History, director: str) -> Ve
     return one_owner(answers, vip=vip, owner_mac=ops.service_mac(director))
 
 
+def announcement_check(
+    ops: Cluster, vip: str
+) -> Callable[[list[dict], str, float | None], Verdict]:
+    """How the stack announces a new director: the lvs agent's send_arp (its parameters
+    read from the cluster), or keepalived's two bursts of VRRP gratuitous ARP."""
+    if ops.stack == "keepalived":
+        return lambda frames, mac, at: vrrp_announcement(
+            frames, vip=vip, director_mac=mac, promoted_at=at, vrrp=VRRP_GARP,
+            start_bound_s=ANNOUNCE_BOUND_S,
+        )  # fmt: skip
+    send_arp = SendArp(int(ops.agent_param("arp_interval")), int(ops.agent_param("arp_count")))
+    return lambda frames, mac, at: announcement(
+        frames, vip=vip, director_mac=mac, promoted_at=at, send_arp=send_arp,
+        start_bound_s=ANNOUNCE_BOUND_S,
+    )  # fmt: skip
+
+
 def test_only_the_director_answers_arp_for_the_vip(
     cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
 ) -> None:
@@ -82,7 +108,10 @@ def test_new_director_announces_itself_with_gratuitous_arp(
     first = restore_director
     names = [n.name for n in cluster.nodes]
     tour = [first, *(n for n in names if n != first), first]
-    send_arp = SendArp(int(ops.agent_param("arp_interval")), int(ops.agent_param("arp_count")))
+    announced = announcement_check(ops, vip)
+    listen_s = LISTEN_AFTER_S + (VRRP_GARP.delay_s + VRRP_GARP.delay_tolerance_s) * (
+        ops.stack == "keepalived"
+    )
     # One connection through the VIP gives the client side a neighbour entry for it (the
     # director's MAC); each gratuitous ARP must then override it.
     assert all(r["ok"] for r in sample(cluster, vip, cluster.topology.port, 1))
@@ -97,27 +126,18 @@ def test_new_director_announces_itself_with_gratuitous_arp(
             history.event("move director", frm=old, to=new)
             took = ops.move_director(new)
             history.event("director moved", to=new, seconds=round(took, 1))
-            time.sleep(LISTEN_AFTER_S)
+            time.sleep(listen_s)
             frames = history.extend("arp-sniffer", sniffer.stop())
         entry_after = neighbour_mac(cluster, vip)  # before any traffic could refresh it
         offset = ops.clock_offset(new)
         history.event(
             "clock offset", node=new, seconds=offset.seconds, uncertainty=offset.uncertainty
         )
-        logged = ops.log_times(new, PROMOTE_MARKS, since, offset)
+        logged = ops.log_times(new, PROMOTE_MARKS[ops.stack], since, offset)
         for what, at in sorted(logged.items(), key=lambda item: item[1]):
             history.event(what, t=at, node=new)
         promoted_at = logged.get("promote requested")
-        verdicts.append(
-            announcement(
-                frames,
-                vip=vip,
-                director_mac=new_mac,
-                promoted_at=promoted_at,
-                send_arp=send_arp,
-                start_bound_s=ANNOUNCE_BOUND_S,
-            )
-        )
+        verdicts.append(announced(frames, new_mac, promoted_at))
         verdicts.append(
             Verdict.judge(
                 "client neighbour entry follows",

@@ -52,8 +52,7 @@ def test_ldirectord_quiesces_a_dead_real_and_restores_it(
     # The same bound as a dead real server's (the failover suites explain it); a stopped
     # responder is refused at once, so it is met with room to spare.
     bound = real_server_out_bound(
-        ops.ldirectord_setting(director, "checkinterval"),
-        ops.ldirectord_setting(director, "checktimeout"),
+        *ops.check_timing(director),
     )
     assert ops.weight_by_node(director, port)[target] > 0, "precondition: target in rotation"
 

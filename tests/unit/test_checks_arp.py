@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.arp import SendArp, announcement, one_owner, owner_per_round
+from checks.arp import (
+    SendArp,
+    VrrpGarp,
+    announcement,
+    one_owner,
+    owner_per_round,
+    vrrp_announcement,
+)
 
 VIP = "192.168.122.100"
 NEW = "52:54:00:7a:00:70"
@@ -186,3 +193,40 @@ def test_answers_to_someone_else_are_not_the_askers() -> None:
 
 def test_no_asking_is_unknown() -> None:
     assert owner_per_round(garps(100.0), vip=VIP).valid is None
+
+
+# keepalived: 5 who-has at once, 5 more 5 s later (measured on the lab: 1 ms, 5.03 s).
+VRRP = VrrpGarp()
+
+
+def vrrp_burst(start: float, mac: str = NEW, count: int = 5) -> list[dict[str, Any]]:
+    return [{**frame, "op": "who-has"} for frame in garps(start, mac, count, gap=0.0003)]
+
+
+def judge_vrrp(records: list[dict[str, Any]], promoted_at: float | None = 100.0):
+    return vrrp_announcement(
+        records, vip=VIP, director_mac=NEW, promoted_at=promoted_at, vrrp=VRRP, start_bound_s=2.0
+    )
+
+
+def test_keepalived_announces_in_two_bursts_the_delay_apart() -> None:
+    verdict = judge_vrrp([*vrrp_burst(100.2), *vrrp_burst(105.23)])
+    assert verdict.valid is True, verdict
+    assert verdict.details["second_burst_after_s"] == 5.03
+
+
+def test_keepalived_without_its_second_burst_or_with_replies_fails() -> None:
+    only_first = judge_vrrp(vrrp_burst(100.2))
+    assert only_first.valid is False
+    assert "5 frames, keepalived sends 5 + 5" in only_first.problems
+    replies = [{**f, "op": "is-at"} for f in vrrp_burst(105.2)]
+    mixed = judge_vrrp([*vrrp_burst(100.2), *replies])
+    assert "ops ['is-at', 'who-has'], keepalived sends requests only" in mixed.problems
+
+
+def test_keepalived_second_burst_early_or_another_sender_fails() -> None:
+    early = judge_vrrp([*vrrp_burst(100.2), *vrrp_burst(103.0)])
+    assert early.valid is False and "keepalived waits 5s" in early.problems[0]
+    stray = judge_vrrp([*vrrp_burst(100.2), *vrrp_burst(105.2), *vrrp_burst(100.1, mac=OLD)])
+    assert stray.valid is False and OLD in stray.problems[0]
+    assert judge_vrrp([*vrrp_burst(100.2), *vrrp_burst(105.2)], promoted_at=None).valid is None

@@ -31,13 +31,17 @@ METADATA = """<?xml version="1.0"?><resource-agent name="lvs" version="1.0"><par
 </parameters></resource-agent>"""
 
 
+SEED_RECORD = '{"stack": "pacemaker", "profile": "seed", "corosync_links": "service"}'
+
+
 class FakeLab:
     def __init__(self, answers: dict[str, tuple[int, str]]) -> None:
         self.topology = Topology.from_inventory(INVENTORY)
         self.nodes = self.topology.nodes
         self.state = SimpleNamespace(service_ifname="eth0")
         self.client_ip = str(self.topology.client_ip)
-        self.answers = answers
+        # A pacemaker deploy record unless a test says otherwise (Cluster.stack reads it).
+        self.answers = {"cat /etc/lvs-ha-lab/deployed.json": (0, SEED_RECORD), **answers}
         self.commands: list[str] = []
 
     def node(self, name: str) -> None:
@@ -168,7 +172,9 @@ def test_settled_needs_every_node_one_director_no_failures_every_real_weighted(
 ) -> None:
     lab = FakeLab({"crm_resource --wait": (0, crm_mon), "ipvsadm -Ln": (0, ipvsadm)})
     assert Cluster(lab).settled() == settled  # type: ignore[arg-type]
-    assert lab.commands == [QUIET_STATUS, "ipvsadm -Ln"][: len(lab.commands)], "two round trips"
+    # The deploy record (which stack) is read once per Cluster, not per poll.
+    polled = [c for c in lab.commands if not c.startswith("cat /etc/lvs-ha-lab/")]
+    assert polled == [QUIET_STATUS, "ipvsadm -Ln"][: len(polled)], "two round trips"
 
 
 def test_nothing_is_settled_while_actions_are_pending() -> None:
