@@ -11,6 +11,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from checks.cluster_state import (
     ClusterStatus,
@@ -161,6 +162,42 @@ class Cluster:
                 return None
             seen.add(Deployed.from_record(json.loads(got.stdout)))
         return seen.pop() if len(seen) == 1 else None
+
+    def failover_timing(self) -> dict[str, float]:
+        """What bounds a failover, as the stack runs (ms): corosync's token and consensus on
+        pacemaker, VRRP's advert interval on keepalived."""
+        if self.stack == "keepalived":
+            conf = self.lab.ssh(self.any_node(), "cat /etc/keepalived/keepalived.conf").stdout
+            return {"advert_int": keepalived_setting(conf, "advert_int") * 1000}
+        return self.corosync_timing()
+
+    def directors_seen(self) -> dict[str, dict[str, Any]]:
+        """Each reachable node's idea of who directs. pacemaker: its partition's quorum and
+        Promoted lvs; keepalived: its own VRRP state (a node knows no one else's, and there
+        is no quorum: a master cut off from the others stays one)."""
+        if self.stack == "keepalived":
+            return {
+                node: {"vrrp": (line.split() or ["NONE"])[0]}
+                for node, line in self.vrrp_states().items()
+            }
+        return {
+            name: {"quorate": view.quorate, "promoted": view.nodes_in_role("lvs", "Promoted")}
+            for name, view in self.views().items()
+        }
+
+    def keeps_director(self) -> dict[str, int | bool]:
+        """What keeps the VIP where it is when a node comes back: pacemaker's default
+        resource-stickiness (above 0 keeps it), keepalived's nopreempt (set keeps it)."""
+        if self.stack == "keepalived":
+            conf = self.lab.ssh(self.any_node(), "cat /etc/keepalived/keepalived.conf").stdout
+            return {"nopreempt": bool(re.search(r"^\s*nopreempt\s*$", conf, re.MULTILINE))}
+        return {"resource-stickiness": self.resource_stickiness()}
+
+    def ipvs_sync(self) -> str | None:
+        """The NIC IPVS syncs connections over, or None (the keepalived stack syncs none)."""
+        if self.stack == "keepalived":
+            return None
+        return self.agent_param("sync_interface") or None
 
     def corosync_timing(self) -> dict[str, float]:
         """Corosync's token and consensus timeouts as running (ms), e.g. token 3650 for

@@ -72,17 +72,43 @@ def seed_answering_bound(profile: str, bound_s: float) -> float | None:
     return round(bound_s + SEED_LDIRECTORD_START_S, 2) if profile == "seed" else None
 
 
-def director_killed(timing_ms: dict[str, float], profile: str) -> Expectation:
+# keepalived: a backup declares the master lost when no advert came for VRRP's master-down
+# interval, 3 x advert_int plus a skew under one advert_int ((256 - priority) / 256 of it),
+# adds the VIP and sends gratuitous ARP at once (55-110 ms after its "Entering MASTER
+# STATE", docs/keepalived.md). Its IPVS rules and checkers were running all along. The
+# margin is a lost node's for pacemaker (PACEMAKER_MARGIN_S): the same busy 2-core host.
+VRRP_MARGIN_S = PACEMAKER_MARGIN_S
+
+
+def vrrp_master_lost_bound(timing_ms: dict[str, float]) -> float:
+    return round(4 * timing_ms["advert_int"] / 1000 + VRRP_MARGIN_S, 2)
+
+
+def director_killed(timing_ms: dict[str, float], cell: Deployed) -> Expectation:
+    if cell.stack == "keepalived":
+        return Expectation(
+            True,
+            vrrp_master_lost_bound(timing_ms),
+            "no VRRP advert for the master-down interval; the highest backup takes the VIP",
+        )
     bound = node_lost_bound(timing_ms)
     return Expectation(
         True,
         bound,
         "membership drops the dead node after token + consensus; another is promoted",
-        seed_answering_bound(profile, bound),
+        seed_answering_bound(cell.profile, bound),
     )
 
 
 def director_nic_down(cell: Deployed, timing_ms: dict[str, float]) -> Expectation:
+    if cell.stack == "keepalived":
+        return Expectation(
+            True,
+            vrrp_master_lost_bound(timing_ms),
+            "the backups hear no advert for the master-down interval and the highest takes "
+            "the VIP; the cut master stays MASTER where its NIC still looks up (split brain, "
+            "no quorum to stop it) or enters FAULT when the NIC is down",
+        )
     if cell.corosync_links == "service":
         bound = node_lost_bound(timing_ms)
         return Expectation(

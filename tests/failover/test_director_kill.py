@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from checks.arp import SendArp, announcement, owner_per_round
+from checks.arp import owner_per_round
 from checks.availability import answering_again, availability
 from checks.sessions import sessions_outlive_failover
 from checks.verdict import Verdict, compose
@@ -24,16 +24,17 @@ from lab.faults import NodeKill
 from probes.client_side import HeldSessions
 from probes.history import History
 from report import timeline
+from tests.announcement import announcement_check
 from tests.failover.conftest import fault_or_skip, read_cell
 from tests.failover.expectations import director_killed, kill_window
 from tests.failover.scenario import FaultRun, run_fault
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
-ANNOUNCE_BOUND_S = 5.0  # as in tests/functional/test_garp.py, where it is explained
 HELD_PER_NODE = 2
 HELD_PING_TIMEOUT_S = 5.0  # a reset session fails at once; a black-holed one waits this long
 NO_SYNC = (
-    "no IPVS connection sync (seed, or no ipvs_sync_nic): the new director has no entry for a "
+    "no IPVS connection sync (seed, no ipvs_sync_nic, or keepalived as deployed): the new "
+    "director has no entry for a "
     "session in flight, takes its next segment for itself (the VIP is local) and answers RST; "
     "only sessions the new director serves itself survive. hardened syncs over the mgmt NIC."
 )
@@ -58,8 +59,8 @@ def kill_run(
         director, _ = ops.settle()
     history = History()
     try:
-        timing = ops.corosync_timing()
-        history.event("corosync timing", **timing)
+        timing = ops.failover_timing()
+        history.event("failover timing", **timing)
         window = kill_window(request.config.getoption("--fault-window"))
         topo = cluster.topology
         # Sessions held through the failover (two per node, placed by lc on the idle
@@ -75,17 +76,17 @@ def kill_run(
                 run = run_fault(
                     cluster, ops, history, kill, director, hold_s=window, at_window_end=ping_held
                 )
-        run.events["expectation"] = director_killed(timing, read_cell(ops).profile)
-        run.events["ipvs sync"] = ops.agent_param("sync_interface") or None
+        run.events["expectation"] = director_killed(timing, read_cell(ops))
+        run.events["ipvs sync"] = ops.ipvs_sync()
         # The killed node boots on heal; once it has rejoined, who directs says whether it
         # took the VIP back (judged by test_the_killed_node_rejoins_...).
         with terminal():
             run.events["director after rejoin"], _ = ops.settle()
-        run.events["resource-stickiness"] = ops.resource_stickiness()
+        run.events["keeps director"] = ops.keeps_director()
         history.event(
             "rejoined",
             director=run.events["director after rejoin"],
-            stickiness=run.events["resource-stickiness"],
+            **run.events["keeps director"],
         )
         yield run
     finally:
@@ -130,21 +131,15 @@ def test_vip_answers_again_from_another_node(
 def test_new_director_announces_itself(
     kill_run: FaultRun, ops: Cluster, judge: Callable[[Verdict], Verdict]
 ) -> None:
-    # From pacemaker's request: the agent announces before its own "promoting:" line.
+    # From pacemaker's request (the agent announces before its own "promoting:" line), or
+    # from keepalived's "Entering MASTER STATE".
     promoted = kill_run.events.get("promote requested", {})
     if len(promoted) != 1:
         pytest.fail(f"no single new director to judge: promote asked of {sorted(promoted)}")
     ((new, promoted_at),) = promoted.items()
-    send_arp = SendArp(int(ops.agent_param("arp_interval")), int(ops.agent_param("arp_count")))
+    announced = announcement_check(ops, str(ops.lab.topology.vip))
     verdict = judge(
-        announcement(
-            kill_run.history.of("arp-sniffer"),
-            vip=str(ops.lab.topology.vip),
-            director_mac=ops.service_mac(new),
-            promoted_at=promoted_at,
-            send_arp=send_arp,
-            start_bound_s=ANNOUNCE_BOUND_S,
-        )
+        announced(kill_run.history.of("arp-sniffer"), ops.service_mac(new), promoted_at)
     )
     assert verdict.valid is True, verdict
 
@@ -155,19 +150,19 @@ def test_the_killed_node_rejoins_without_taking_the_vip_back(
     """With resource-stickiness above 0 (the article sets 100) the new director keeps the
     Promoted role when the killed node rejoins: the agent gives every started instance the
     same promotion score, so only stickiness decides, and a move back would cost a second
-    outage for nothing."""
+    outage for nothing. keepalived's nopreempt does the same for VRRP."""
     promoted = sorted(kill_run.events.get("promoting", {}))
     after = kill_run.events["director after rejoin"]
-    stickiness = kill_run.events["resource-stickiness"]
+    keeps = kill_run.events["keeps director"]
     if len(promoted) != 1:
         pytest.fail(f"no single new director to judge: promoted {promoted}")
     problems = []
-    if stickiness <= 0:
-        problems.append(f"resource-stickiness {stickiness}: nothing keeps the VIP where it is")
+    if not any(keeps.values()):  # stickiness 0, or no nopreempt
+        problems.append(f"{keeps}: nothing keeps the VIP where it is")
     if after != promoted[0]:
         problems.append(f"director after rejoin is {after}, not the new director {promoted[0]}")
     details = {"killed": kill_run.node, "new director": promoted[0], "director after rejoin": after,
-               "resource-stickiness": stickiness}  # fmt: skip
+               **keeps}  # fmt: skip
     verdict = judge(Verdict.judge("killed node rejoins, VIP stays", problems, details))
     assert verdict.valid is True, verdict
 

@@ -45,6 +45,8 @@ def deploy_cell(lab: Lab, ops: Cluster, cell: Deployed, terminal: Callable) -> N
 def original_cell(
     cluster: Lab, ops: Cluster, request: pytest.FixtureRequest, terminal: Callable
 ) -> Iterator[None]:
+    if ops.stack != "pacemaker":
+        pytest.skip(f"{ops.stack} stack: the matrix is pacemaker's profiles and layouts")
     if cluster.state.backend == "hosts":
         pytest.skip("the matrix redeploys other cells: never on real hosts")
     if not request.config.getoption("--switch-cells"):
@@ -114,8 +116,8 @@ def test_director_kill_cell(
     tuned token's bound. seed's kill is tests/failover/test_director_kill.py's, on the
     deployed cell."""
     cell = kill_cell
-    timing = ops.corosync_timing()
-    expect = director_killed(timing, cell.profile)
+    timing = ops.failover_timing()
+    expect = director_killed(timing, cell)
     history.event("cell", profile=cell.profile, corosync_links=cell.corosync_links, **timing)
     run = run_fault(
         cluster,

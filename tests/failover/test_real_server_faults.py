@@ -15,6 +15,7 @@ import pytest
 
 from checks.arp import owner_per_round
 from checks.availability import failures_only_sent_to
+from checks.directors import director_stays
 from checks.verdict import Verdict, compose
 from lab.cluster import Cluster
 from lab.control import Lab
@@ -58,15 +59,6 @@ def quiesced_in_time(run: FaultRun, bound_s: float) -> Verdict:
     return Verdict.judge("the director quiesces it within the bound", problems, details)
 
 
-def director_stays(run: FaultRun) -> Verdict:
-    quorate = {n: v["promoted"] for n, v in run.events["views"].items() if v["quorate"]}
-    problems = [f"{n} sees {p} promoted" for n, p in quorate.items() if p != [run.director_before]]
-    if not quorate:
-        problems.append("no node is in a quorate partition")
-    details = {"director": run.director_before, "views": run.events["views"]}
-    return Verdict.judge("the director stays where it was", problems, details)
-
-
 def weighted_in_again(ops: Cluster, real: str) -> Verdict:
     director, took = ops.settle()
     weights = ops.weight_by_node(director, ops.lab.topology.port)
@@ -92,7 +84,7 @@ def real_server_fails(
         [
             quiesced_in_time(run, bound),
             failures_only_sent_to(attempts, fault_at=run.fault_at, node=real),
-            director_stays(run),
+            director_stays(run.events["views"], director=run.director_before, cut=run.node),
             owner_per_round(history.of("arp-sniffer"), vip=str(lab.topology.vip)),
             weighted_in_again(ops, real),
         ],

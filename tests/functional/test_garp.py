@@ -16,23 +16,16 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from checks.arp import SendArp, VrrpGarp, announcement, one_owner, vrrp_announcement
+from checks.arp import one_owner
 from checks.verdict import Verdict, compose
 from lab.cluster import Cluster
 from lab.control import Lab
 from probes.client_side import ArpSniffer, arp_query, sample
 from probes.history import History
+from tests.announcement import VRRP_GARP, announcement_check
 
 pytestmark = pytest.mark.lab
 
-# From pacemaker's request on the new director to the first gratuitous ARP: the agent starts
-# (sourcing ocf-shellfuncs, forks at ~0.1 s each on a UML node) and sends the announcement
-# before anything else, even its "promoting:" line: measured 0.63-0.94 s (three moves on a
-# deployed lab, 2026-11-29). 5 s is over five times that, and within every failover bound
-# the announcement is part of; a GARP sent before the request, or not at all, fails.
-# Both ends are in the host's clock: Cluster.log_times corrects the journal time by the
-# node's measured clock offset (recorded in the history), good to ~0.1 s on UML.
-ANNOUNCE_BOUND_S = 5.0
 # Journal lines of the new director: pacemaker asks for the promote, the agent says it runs;
 # keepalived's VRRP instance enters MASTER (and announces at once).
 PROMOTE_MARKS = {
@@ -46,7 +39,6 @@ PROMOTE_MARKS = {
 # announcement (say, from the old director) would still be seen; on keepalived past its
 # second burst too (VrrpGarp: keepalived's defaults, which keepalived.conf.j2 keeps).
 LISTEN_AFTER_S = 2.0
-VRRP_GARP = VrrpGarp()
 
 
 @pytest.fixture
@@ -68,23 +60,6 @@ def owner_verdict(lab: Lab, ops: Cluster, history: History, director: str) -> Ve
     vip = str(lab.topology.vip)
     answers = history.extend("arp-query", arp_query(lab, vip))
     return one_owner(answers, vip=vip, owner_mac=ops.service_mac(director))
-
-
-def announcement_check(
-    ops: Cluster, vip: str
-) -> Callable[[list[dict], str, float | None], Verdict]:
-    """How the stack announces a new director: the lvs agent's send_arp (its parameters
-    read from the cluster), or keepalived's two bursts of VRRP gratuitous ARP."""
-    if ops.stack == "keepalived":
-        return lambda frames, mac, at: vrrp_announcement(
-            frames, vip=vip, director_mac=mac, promoted_at=at, vrrp=VRRP_GARP,
-            start_bound_s=ANNOUNCE_BOUND_S,
-        )  # fmt: skip
-    send_arp = SendArp(int(ops.agent_param("arp_interval")), int(ops.agent_param("arp_count")))
-    return lambda frames, mac, at: announcement(
-        frames, vip=vip, director_mac=mac, promoted_at=at, send_arp=send_arp,
-        start_bound_s=ANNOUNCE_BOUND_S,
-    )  # fmt: skip
 
 
 def test_only_the_director_answers_arp_for_the_vip(

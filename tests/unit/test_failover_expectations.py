@@ -13,26 +13,30 @@ from tests.failover.expectations import (
     PAST_BOUND_S,
     PING_DETECT_S,
     SEED_LDIRECTORD_START_S,
+    VRRP_MARGIN_S,
     director_killed,
     director_nic_down,
     fault_window,
     kill_window,
 )
 
+SEED = Deployed("seed", "service")
+HARDENED = Deployed("hardened", "dual")
+KEEPALIVED = Deployed("fwmark", "none", "keepalived")
 DEFAULTS = {"token": 3650.0, "consensus": 4380.0}  # corosync 3 defaults, three nodes
 TUNED = {"token": 1650.0, "consensus": 1980.0}  # hardened: token 1000 + 650
 
 
 def test_a_lost_node_is_bounded_by_token_consensus_and_pacemakers_part() -> None:
-    assert director_killed(DEFAULTS, "seed").bound_s == pytest.approx(8.03 + PACEMAKER_MARGIN_S)
-    assert director_killed(TUNED, "hardened").bound_s == pytest.approx(3.63 + PACEMAKER_MARGIN_S)
+    assert director_killed(DEFAULTS, SEED).bound_s == pytest.approx(8.03 + PACEMAKER_MARGIN_S)
+    assert director_killed(TUNED, HARDENED).bound_s == pytest.approx(3.63 + PACEMAKER_MARGIN_S)
 
 
 def test_seed_answers_again_once_ldirectord_restored_a_real_and_hardened_at_once() -> None:
-    seed = director_killed(DEFAULTS, "seed")
+    seed = director_killed(DEFAULTS, SEED)
     assert seed.answering_s == pytest.approx(seed.bound_s + SEED_LDIRECTORD_START_S)
     assert seed.window_bound_s == seed.answering_s  # the window holds past both bounds
-    hardened = director_killed(TUNED, "hardened")
+    hardened = director_killed(TUNED, HARDENED)
     assert hardened.answering_s == hardened.window_bound_s == hardened.bound_s
     seed_nic = director_nic_down(Deployed("seed", "service"), DEFAULTS)
     assert seed_nic.answering_s == pytest.approx(seed.answering_s)
@@ -43,14 +47,17 @@ def test_seed_answers_again_once_ldirectord_restored_a_real_and_hardened_at_once
 @pytest.mark.parametrize("profile", ["seed", "hardened"])
 def test_service_layout_recovers_as_a_lost_node_under_both_profiles(profile: str) -> None:
     expect = director_nic_down(Deployed(profile, "service"), DEFAULTS)
-    assert expect.recovers and expect.bound_s == director_killed(DEFAULTS, profile).bound_s
+    assert (
+        expect.recovers
+        and expect.bound_s == director_killed(DEFAULTS, Deployed(profile, "service")).bound_s
+    )
 
 
 def test_seed_on_the_dual_layout_is_the_articles_bug() -> None:
     expect = director_nic_down(Deployed("seed", "dual"), DEFAULTS)
     assert not expect.recovers
     # What a user would expect of a NIC failure, and no seed allowance: it never answers.
-    assert expect.answering_s == expect.bound_s == director_killed(DEFAULTS, "seed").bound_s
+    assert expect.answering_s == expect.bound_s == director_killed(DEFAULTS, SEED).bound_s
     assert "membership and quorum do not change" in expect.why
 
 
@@ -65,3 +72,11 @@ def test_a_fault_is_held_past_its_bound_by_default_and_never_less() -> None:
     assert fault_window(16.0, 60.0) == 60.0  # a longer window, as asked
     assert fault_window(16.0, 10.0) == 16.0 + PAST_BOUND_S  # never shorter than the bound
     assert kill_window(None) == KILL_WINDOW_S and kill_window(25.0) == 25.0
+
+
+def test_keepalived_is_bounded_by_vrrps_master_down_interval_in_every_case() -> None:
+    # advert_int 1 s: master-down 3 s + a skew under 1 s, then the margin.
+    kill = director_killed({"advert_int": 1000.0}, KEEPALIVED)
+    assert kill.bound_s == pytest.approx(4.0 + VRRP_MARGIN_S) and kill.answering_s == kill.bound_s
+    nic = director_nic_down(KEEPALIVED, {"advert_int": 1000.0})
+    assert nic.recovers and nic.bound_s == kill.bound_s and "split brain" in nic.why
