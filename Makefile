@@ -141,7 +141,11 @@ else
 	$(BIN)/python -m bench.release_matrix --releases "$(RELEASES)" --reports $(REPORTS) \
 		-- $(MATRIX_ARGS) tests/failover
 endif
-bench-failover: failover-matrix
+# The stacks side by side on the running lab: pacemaker/seed, pacemaker/hardened and
+# keepalived deployed in place in turn, the director-kill and NIC-down suites (every mode)
+# on each, the deployed cell restored; the table in $(REPORTS)/stacks.md (~35 min).
+bench-failover: lab-up
+	$(BIN)/python -m bench.stack_comparison --reports $(REPORTS)
 
 # N director kills on the deployed cell (KILLS=10): answering again, the second outage,
 # balanced again, per kill; JSON in reports/failover-kills.json. ~2 min a kill.
