@@ -340,7 +340,10 @@ class Cluster:
     def settled_director(self) -> str | None:
         """The director once the cluster is idle with ldirectord started beside it (on
         keepalived: the one VRRP master once every node is past the election)."""
-        return self._settled_director_of_stack()
+        if self.stack == "keepalived":
+            return self._settled_director_of_stack()
+        status = self.quiet_status()
+        return None if status is None else director_beside_ldirectord(status)
 
     def move_director(self, to: str, deadline: float = 120) -> float:
         """Promote lvs on `to` and wait until it and ldirectord run there; the temporary
