@@ -47,7 +47,9 @@ def parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("down", help="remove every process, tap, bridge, namespace and overlay")
-    deploy_cmd = sub.add_parser("deploy", help="deploy the cluster onto the lab (ansible/lvs.yml)")
+    deploy_cmd = sub.add_parser(
+        "deploy", help="deploy onto the lab (ansible/lvs.yml; --stack keepalived: keepalived.yml)"
+    )
     deploy_cmd.add_argument("--inventory", type=Path, default=DEFAULT_INVENTORY)
     deploy_cmd.add_argument(
         "--lab",
