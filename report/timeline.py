@@ -25,6 +25,7 @@ EVENT_COLOURS = {
     "quorum lost": "tab:gray",
     "ping lost": "tab:cyan",
     "weight 0": "tab:red",  # a real server quiesced by ldirectord (real-server scenarios)
+    "vrrp fault": "tab:gray",  # keepalived saw its NIC go down (Entering FAULT STATE)
 }
 # The same event seen on several nodes within this long of the first is one label.
 LABEL_GROUP_S = 1.0
