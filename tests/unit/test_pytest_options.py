@@ -82,3 +82,23 @@ def test_shuffle_functional_moves_only_the_functional_suites() -> None:
     assert sorted(shuffled[1:-1]) == ids[1:-1] and shuffled[1:-1] != ids[1:-1]
     again = [i.nodeid for i in conftest.shuffle_functional(items, seed=7)]
     assert again == shuffled, "a seed names one order: a failure can be replayed"
+
+
+def test_the_functional_suites_run_before_the_failover_suites() -> None:
+    class Item:
+        def __init__(self, nodeid: str) -> None:
+            self.nodeid = nodeid
+
+    ids = [
+        "tests/deploy/test_d.py::t",
+        "tests/failover/test_kill.py::t",
+        "tests/failover/test_nic.py::t",
+        "tests/functional/test_a.py::t",
+        "tests/functional/test_b.py::t",
+        "tests/hosts/test_h.py::t",
+        "tests/unit/test_u.py::t",
+    ]
+    ordered = [i.nodeid for i in conftest.functional_first([Item(i) for i in ids])]
+    assert ordered == [ids[0], ids[3], ids[4], ids[1], ids[2], ids[5], ids[6]]
+    no_failover = [Item(i) for i in (ids[0], ids[3], ids[6])]
+    assert [i.nodeid for i in conftest.functional_first(no_failover)] == [ids[0], ids[3], ids[6]]
