@@ -67,6 +67,18 @@ def weighted_in_again(ops: Cluster, real: str) -> Verdict:
     return Verdict.judge("weighted in again after the heal", problems, details)
 
 
+# Measured on the UML lab (2026-11-30): the cut backup's GARP bursts seen by the client
+# side at +4.02 and +9.03 s; 173 attempts failed in the 28 s window, 316 answered after +4 s
+# (docs/keepalived.md).
+BACKUP_TAKES_VIP = (
+    "keepalived, NIC `drop` on a backup: it hears no advert (its input is dropped), makes "
+    "itself master after the master-down interval (split brain: no quorum) and sends "
+    "gratuitous ARP on a packet socket, which the in-guest firewall does not filter: the "
+    "client's ARP entry for the VIP moves to a node whose input is dropped, and connections "
+    "fail on and off until the cut heals. A one-way link failure does the same"
+)
+
+
 def real_server_fails(
     lab: Lab, ops: Cluster, history: History, request: pytest.FixtureRequest, fault: Fault,
     director: str,
@@ -114,5 +126,8 @@ def test_a_real_server_whose_nic_goes_down_is_taken_out_and_back(
     matrix_mode: str,
 ) -> None:
     fault = fault_or_skip(lambda: nic_fault(cluster, matrix_mode))
+    if ops.stack == "keepalived" and matrix_mode == "drop":
+        stolen = pytest.mark.xfail(strict=True, raises=AssertionError, reason=BACKUP_TAKES_VIP)
+        request.applymarker(stolen)
     verdict = judge(real_server_fails(cluster, ops, history, request, fault, settled))
     assert verdict.valid is True, verdict
