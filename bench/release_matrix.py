@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.runs import finish
 from lab import control
 from lab.errors import LabError
 from lab.releases import find_release
@@ -59,12 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         if rc != 0:
             failed.append(release)
     runs = [read_run(r, args.reports / r / "latest") for r in releases]
-    text = table(runs)
-    (args.reports / "releases.md").write_text(text)
-    print(text, end="")
-    if failed:
-        say(f"runs that failed: {', '.join(failed)} (their reports say why)")
-    return 1 if failed else 0
+    return finish(table(runs), args.reports / "releases.md", failed)
 
 
 if __name__ == "__main__":

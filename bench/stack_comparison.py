@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.runs import finish
 from lab import deploy
 from lab.cluster import Cluster, Deployed
 from lab.control import Lab
@@ -87,12 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"deploying {found.cell} again, as found")
             deploy.deploy(lab, settings=settings_of(found))
     runs = [read_run(c.name, args.reports / "stacks" / c.slug / "latest") for c in CELLS]
-    text = table(runs)
-    (args.reports / "stacks.md").write_text(text)
-    print(text, end="")
-    if failed:
-        say(f"runs that failed: {', '.join(failed)} (their reports say why)")
-    return 1 if failed else 0
+    return finish(table(runs), args.reports / "stacks.md", failed)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,54 @@ def gratuitous_for(records: Sequence[Record], ip: str) -> list[Record]:
     )
 
 
+def by_sender(
+    records: Sequence[Record], vip: str, director_mac: str
+) -> tuple[list[Record], list[Record], list[str]]:
+    """The gratuitous ARP for the VIP, the director's frames of it, the other senders."""
+    garps = gratuitous_for(records, vip)
+    mine = [r for r in garps if r["hwsrc"] == director_mac.lower()]
+    others = sorted({r["hwsrc"] for r in garps if r["hwsrc"] != director_mac.lower()})
+    return garps, mine, others
+
+
+def sender_problems(mine: Sequence[Record], others: list[str], vip: str, mac: str) -> list[str]:
+    problems = [f"gratuitous ARP for {vip} from other MACs: {others}"] if others else []
+    if not mine:
+        problems.append(f"no gratuitous ARP for {vip} from {mac}")
+    return problems
+
+
+def frame_problems(frames: Sequence[Record], vip: str) -> list[str]:
+    """What every announcement frame must be: broadcast, for the VIP, sent by its owner."""
+    problems = []
+    not_broadcast = [r["eth_dst"] for r in frames if r["eth_dst"] != BROADCAST]
+    if not_broadcast:
+        problems.append(f"{len(not_broadcast)} frames not broadcast: {sorted(set(not_broadcast))}")
+    wrong_sender = [r for r in frames if r["pdst"] != vip or r.get("eth_src") != r["hwsrc"]]
+    if wrong_sender:
+        problems.append(f"{len(wrong_sender)} frames with pdst != VIP or eth src != ARP sender")
+    return problems
+
+
+def timed(
+    name: str,
+    problems: list[str],
+    details: dict[str, Any],
+    frames: Sequence[Record],
+    since: float | None,
+    start_bound_s: float,
+    what: str,
+) -> Verdict:
+    """The verdict, once the first frame is judged against the moment the node took the
+    VIP (`what`: promotion, becoming master); unknown when that moment is."""
+    if since is None:
+        return Verdict(name, None, details, (*problems, f"time of {what} unknown"))
+    delay = frames[0]["t"] - since
+    if not 0 <= delay <= start_bound_s:
+        problems.append(f"first frame {delay:.3f}s after {what}, bound 0-{start_bound_s}s")
+    return Verdict.judge(name, problems, details)
+
+
 def announcement(
     records: Sequence[Record],
     *,
@@ -78,9 +126,7 @@ def announcement(
 ) -> Verdict:
     """The new director announced the VIP as the agent promises, and nobody else did."""
     name = "gratuitous ARP from the new director"
-    garps = gratuitous_for(records, vip)
-    mine = [r for r in garps if r["hwsrc"] == director_mac.lower()]
-    others = sorted({r["hwsrc"] for r in garps if r["hwsrc"] != director_mac.lower()})
+    garps, mine, others = by_sender(records, vip, director_mac)
     gaps = [round((b["t"] - a["t"]) * 1000, 1) for a, b in itertools.pairwise(mine)]
     details: dict[str, Any] = {
         "garps_for_vip": len(garps),
@@ -91,11 +137,8 @@ def announcement(
     }
     if promoted_at is not None and mine:
         details["first_after_promotion_ms"] = round((mine[0]["t"] - promoted_at) * 1000, 1)
-    problems: list[str] = []
-    if others:
-        problems.append(f"gratuitous ARP for {vip} from other MACs: {others}")
+    problems = sender_problems(mine, others, vip, director_mac)
     if not mine:
-        problems.append(f"no gratuitous ARP for {vip} from {director_mac}")
         return Verdict.judge(name, problems, details)
     if len(mine) != send_arp.frames:
         problems.append(f"{len(mine)} frames, send_arp sends {send_arp.frames}")
@@ -103,18 +146,8 @@ def announcement(
     if details["ops"] != expected_ops[: len(mine)]:
         problems.append("frames do not alternate request/reply starting with a request")
     problems += (pacing or Pacing()).problems(gaps, send_arp.gap_ms)
-    not_broadcast = [r["eth_dst"] for r in mine if r["eth_dst"] != BROADCAST]
-    if not_broadcast:
-        problems.append(f"{len(not_broadcast)} frames not broadcast: {sorted(set(not_broadcast))}")
-    wrong_sender = [r for r in mine if r["pdst"] != vip or r.get("eth_src") != r["hwsrc"]]
-    if wrong_sender:
-        problems.append(f"{len(wrong_sender)} frames with pdst != VIP or eth src != ARP sender")
-    if promoted_at is None:
-        return Verdict(name, None, details, (*problems, "promotion time unknown"))
-    delay = mine[0]["t"] - promoted_at
-    if not 0 <= delay <= start_bound_s:
-        problems.append(f"first frame {delay:.3f}s after promotion, bound 0-{start_bound_s}s")
-    return Verdict.judge(name, problems, details)
+    problems += frame_problems(mine, vip)
+    return timed(name, problems, details, mine, promoted_at, start_bound_s, "promotion")
 
 
 @dataclass(frozen=True)
@@ -141,9 +174,7 @@ def vrrp_announcement(
 ) -> Verdict:
     """The new VRRP master announced the VIP as keepalived does (VrrpGarp), nobody else."""
     name = "gratuitous ARP from the new VRRP master"
-    garps = gratuitous_for(records, vip)
-    mine = [r for r in garps if r["hwsrc"] == director_mac.lower()]
-    others = sorted({r["hwsrc"] for r in garps if r["hwsrc"] != director_mac.lower()})
+    garps, mine, others = by_sender(records, vip, director_mac)
     first, second = mine[: vrrp.repeat], mine[vrrp.repeat :]
     details: dict[str, Any] = {
         "garps_for_vip": len(garps),
@@ -155,11 +186,8 @@ def vrrp_announcement(
         details["second_burst_after_s"] = round(second[0]["t"] - first[0]["t"], 3)
     if promoted_at is not None and mine:
         details["first_after_promotion_ms"] = round((mine[0]["t"] - promoted_at) * 1000, 1)
-    problems: list[str] = []
-    if others:
-        problems.append(f"gratuitous ARP for {vip} from other MACs: {others}")
+    problems = sender_problems(mine, others, vip, director_mac)
     if not mine:
-        problems.append(f"no gratuitous ARP for {vip} from {director_mac}")
         return Verdict.judge(name, problems, details)
     if len(mine) != 2 * vrrp.repeat:
         problems.append(f"{len(mine)} frames, keepalived sends {vrrp.repeat} + {vrrp.repeat}")
@@ -175,18 +203,8 @@ def vrrp_announcement(
                 f"second burst {details['second_burst_after_s']}s after the first, "
                 f"keepalived waits {vrrp.delay_s:g}s"
             )
-    not_broadcast = [r["eth_dst"] for r in mine if r["eth_dst"] != BROADCAST]
-    if not_broadcast:
-        problems.append(f"{len(not_broadcast)} frames not broadcast: {sorted(set(not_broadcast))}")
-    wrong_sender = [r for r in mine if r["pdst"] != vip or r.get("eth_src") != r["hwsrc"]]
-    if wrong_sender:
-        problems.append(f"{len(wrong_sender)} frames with pdst != VIP or eth src != ARP sender")
-    if promoted_at is None:
-        return Verdict(name, None, details, (*problems, "time of becoming master unknown"))
-    delay = mine[0]["t"] - promoted_at
-    if not 0 <= delay <= start_bound_s:
-        problems.append(f"first frame {delay:.3f}s after becoming master, bound 0-{start_bound_s}s")
-    return Verdict.judge(name, problems, details)
+    problems += frame_problems(mine, vip)
+    return timed(name, problems, details, mine, promoted_at, start_bound_s, "becoming master")
 
 
 def one_owner(answers: Sequence[Record], *, vip: str, owner_mac: str) -> Verdict:

@@ -135,7 +135,7 @@ def test_late_or_early_announcement_fails() -> None:
 def test_no_announcement_fails_and_unknown_promotion_time_is_unknown() -> None:
     assert judge([]).valid is False
     verdict = judge(garps(100.3), promoted_at=None)
-    assert verdict.valid is None and "promotion time unknown" in verdict.problems
+    assert verdict.valid is None and "time of promotion unknown" in verdict.problems
 
 
 def answer(mac: str) -> dict[str, Any]:
