@@ -68,14 +68,14 @@ def weighted_in_again(ops: Cluster, real: str) -> Verdict:
 
 
 # Measured on the UML lab (2026-11-30): the cut backup's GARP bursts seen by the client
-# side at +4.02 and +9.03 s; 173 attempts failed in the 28 s window, 316 answered after +4 s
-# (docs/keepalived.md).
+# side at +4.02 and +9.03 s; every attempt failed from +4.0 to +12.3 s (docs/keepalived.md).
 BACKUP_TAKES_VIP = (
     "keepalived, NIC `drop` on a backup: it hears no advert (its input is dropped), makes "
     "itself master after the master-down interval (split brain: no quorum) and sends "
     "gratuitous ARP on a packet socket, which the in-guest firewall does not filter: the "
     "client's ARP entry for the VIP moves to a node whose input is dropped, and connections "
-    "fail on and off until the cut heals. A one-way link failure does the same"
+    "fail until the client asks for the VIP's address again. A one-way link failure does "
+    "the same"
 )
 
 
