@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.runs import finish
 from lab import deploy
-from lab.cluster import Cluster, Deployed
+from lab.cluster import Cluster
 from lab.control import Lab
 from lab.errors import LabError
 from lab.shell import say
@@ -46,13 +46,6 @@ CELLS = (
     ),
     StackCell("keepalived", "keepalived", deploy.DeploySettings(stack="keepalived")),
 )
-
-
-def settings_of(cell: Deployed) -> deploy.DeploySettings:
-    """The deploy that gives this cell back."""
-    if cell.stack == "keepalived":
-        return deploy.DeploySettings(stack="keepalived", keepalived_rules=cell.profile)
-    return deploy.DeploySettings(cell.profile, cell.corosync_links)
 
 
 def pytest_argv(cell: StackCell, reports: Path, lab_name: str) -> list[str]:
@@ -86,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if found is not None:
             say(f"deploying {found.cell} again, as found")
-            deploy.deploy(lab, settings=settings_of(found))
+            deploy.deploy(lab, settings=found.settings())
     runs = [read_run(c.name, args.reports / "stacks" / c.slug / "latest") for c in CELLS]
     return finish(table(runs), args.reports / "stacks.md", failed)
 

@@ -23,7 +23,7 @@ from checks.cluster_state import (
 )
 from lab import faults
 from lab.control import Lab
-from lab.deploy import DEPLOYED_RECORD
+from lab.deploy import DEPLOYED_RECORD, DeploySettings
 from lab.errors import LabError
 from lab.shell import say
 from lab.waiting import wait_for
@@ -82,6 +82,12 @@ class Deployed:
     def knet_links(self) -> int:
         """How many knet links corosync runs in this layout (service: 1, dual: 2)."""
         return {"service": 1, "dual": 2, "none": 0}[self.corosync_links]
+
+    def settings(self) -> DeploySettings:
+        """The deploy that gives this cell back."""
+        if self.stack == "keepalived":
+            return DeploySettings(stack="keepalived", keepalived_rules=self.profile)
+        return DeploySettings(self.profile, self.corosync_links)
 
     @classmethod
     def from_record(cls, record: dict[str, str]) -> Deployed:

@@ -36,9 +36,8 @@ CELLS = [Deployed("seed", "dual"), Deployed("hardened", "dual")]
 def deploy_cell(lab: Lab, ops: Cluster, cell: Deployed, terminal: Callable) -> None:
     if ops.deployed() == cell:
         return
-    settings = deploy.DeploySettings(profile=cell.profile, corosync_links=cell.corosync_links)
     with terminal():
-        deploy.deploy(lab, settings=settings)
+        deploy.deploy(lab, settings=cell.settings())
 
 
 @pytest.fixture(scope="module")

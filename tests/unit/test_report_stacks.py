@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.stack_comparison import CELLS, pytest_argv, settings_of
+from bench.stack_comparison import CELLS, pytest_argv
 from lab.cluster import Deployed
 from report.stacks import StackRun, column, read_run, table
 
@@ -92,6 +92,6 @@ def test_each_cell_runs_the_kill_and_every_nic_mode_on_its_own_stack() -> None:
 
 
 def test_the_cell_found_is_deployed_again_as_it_was() -> None:
-    assert settings_of(Deployed("naive", "none", "keepalived")).keepalived_rules == "naive"
-    back = settings_of(Deployed("hardened", "dual"))
+    assert Deployed("naive", "none", "keepalived").settings().keepalived_rules == "naive"
+    back = Deployed("hardened", "dual").settings()
     assert (back.stack, back.profile, back.corosync_links) == ("pacemaker", "hardened", "dual")
