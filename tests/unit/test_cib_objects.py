@@ -156,6 +156,9 @@ def test_on_hardened_ldirectord_stops_after_the_demote_one_way() -> None:
     # Symmetrical, it would also order ldirectord's start before the promote: a loop with
     # the promote-then-start order.
     assert order.get("symmetrical") == "false"
+    # Optional: a stop with no demote in its transition (the cluster stopped on every node
+    # at once) must not wait for one; mandatory, pacemaker's stop hung 20 min.
+    assert order.get("kind") == "Optional"
 
 
 def test_the_playbook_finds_each_order_by_its_first_action() -> None:
