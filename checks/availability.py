@@ -147,10 +147,13 @@ def availability(
     bound_s: float,
     settle: int = SETTLE_SUCCESSES,
     name: str = "VIP serves again within the bound",
+    on_the_path: bool = False,
 ) -> Verdict:
     """Valid when every failure window after the fault closed, the last one within bound_s
     of the fault. Unknown when there is nothing to judge: no attempt before the fault
-    succeeded (the service was not up to begin with) or none was made after it."""
+    succeeded (the service was not up to begin with) or none was made after it, or, for a
+    fault on_the_path of the client's traffic (the director's), none failed: the VIP
+    must move, so the fault missed the path the client's packets took."""
     before = [a for a in attempts if a["t"] < fault_at]
     after = [a for a in attempts if a["t"] >= fault_at]
     windows = failure_windows(attempts, after=fault_at, settle=settle)
@@ -175,6 +178,10 @@ def availability(
         return Verdict.unknown(name, "no answered attempt before the fault", details)
     if not after:
         return Verdict.unknown(name, "no attempt after the fault", details)
+    if on_the_path and not windows:
+        return Verdict.unknown(
+            name, "no attempt failed after a fault on the client's path: it missed it", details
+        )
     problems = []
     if windows and windows[-1].end is None:
         problems.append(
@@ -196,11 +203,15 @@ def answering_again(
     bound_s: float,
     settle: int = SETTLE_SUCCESSES,
     name: str = "VIP answers again within the bound",
+    on_the_path: bool = False,
 ) -> Verdict:
     """Valid when the first failure window after the fault closed within bound_s of the
-    fault (or the fault caused none). Later windows are reported, not judged: availability()
-    judges them all."""
-    verdict = availability(attempts, fault_at=fault_at, bound_s=bound_s, settle=settle, name=name)
+    fault (or the fault caused none, unless it was on_the_path: see availability()).
+    Later windows are reported, not judged: availability() judges them all."""
+    verdict = availability(
+        attempts, fault_at=fault_at, bound_s=bound_s, settle=settle, name=name,
+        on_the_path=on_the_path,
+    )  # fmt: skip
     if verdict.valid is None:
         return verdict
     windows = failure_windows(attempts, after=fault_at, settle=settle)

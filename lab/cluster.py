@@ -117,6 +117,23 @@ def vrrp_masters(states: dict[str, str]) -> list[str]:
     return sorted(node for node, line in states.items() if line.split()[:1] == ["MASTER"])
 
 
+def neighbour_mac(ip_neigh_json: str) -> str | None:
+    """The link-layer address of the first usable entry in `ip -j neigh show ADDRESS`
+    output (lower case), None when there is none (no entry, or one still resolving).
+
+    >>> neighbour_mac('[{"dst":"192.168.122.100","lladdr":"52:54:00:7A:00:70","state":["STALE"]}]')
+    '52:54:00:7a:00:70'
+    >>> neighbour_mac('[{"dst":"192.168.122.100","state":["INCOMPLETE"]}]') is None
+    True
+    >>> neighbour_mac('') is None
+    True
+    """
+    for entry in json.loads(ip_neigh_json or "[]"):
+        if entry.get("lladdr") and "FAILED" not in entry.get("state", []):
+            return str(entry["lladdr"]).lower()
+    return None
+
+
 def director_beside_ldirectord(status: ClusterStatus) -> str | None:
     """The one node with lvs Promoted and ldirectord Started, if there is exactly that."""
     promoted = status.nodes_in_role("lvs", "Promoted")
@@ -301,7 +318,24 @@ class Cluster:
         director, _ = wait_for(
             "the cluster settles", self.settled, deadline - (time.monotonic() - started), 1.0
         )
+        self.point_client_at(director)
         return director, time.monotonic() - started
+
+    def point_client_at(self, director: str) -> None:
+        """Make the client's next packet for the VIP go to the director: its ARP entry for
+        the VIP is dropped when it names another node. On keepalived a master that yields
+        after a split brain heals keeps the VIP on lo and its fwmark services, so it goes
+        on balancing the clients whose entry still names it (seen: a scenario cut the
+        master and no attempt failed); the client re-resolves and only the master
+        answers."""
+        vip = str(self.lab.topology.vip)
+        shown = self.lab.client(["ip", "-j", "neigh", "show", vip], check=False).stdout
+        held = neighbour_mac(shown)
+        if held is None or held == self.service_mac(director):
+            return
+        named = next((n.name for n in self.lab.nodes if self.service_mac(n.name) == held), held)
+        say(f"the client's ARP entry for {vip} names {named}, not the director {director}: flushed")
+        self.lab.client(["ip", "neigh", "flush", "to", vip], check=False)
 
     def any_node(self) -> str:
         """A node that answers (the first, unless it is down)."""

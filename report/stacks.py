@@ -44,6 +44,8 @@ def seconds(outage: Mapping[str, Any] | None, key: str) -> str:
     if outage is None:
         return "not run"
     value = outage.get(key)
+    if value is None and outage.get("windows") == []:
+        return "no attempt failed"  # the fault missed the client's path: judged unknown
     return "never" if value is None else f"{value:.2f} s"
 
 

@@ -109,7 +109,10 @@ def test_vip_answers_again_from_another_node(
             "director killed: VIP back elsewhere",
             [
                 answering_again(
-                    attempts, fault_at=kill_run.fault_at, bound_s=expect.answering_s
+                    attempts,
+                    fault_at=kill_run.fault_at,
+                    bound_s=expect.answering_s,
+                    on_the_path=True,
                 ).with_details(balanced_again_s=kill_run.balanced_again_s(ops.lab)),
                 Verdict.judge(
                     "another node promoted",
@@ -193,5 +196,7 @@ def test_no_connection_fails_after_the_vip_answers_again(
         request.applymarker(second)
     expect = kill_run.events["expectation"]
     attempts = kill_run.attempts_until_heal()
-    verdict = judge(availability(attempts, fault_at=kill_run.fault_at, bound_s=expect.bound_s))
+    verdict = judge(
+        availability(attempts, fault_at=kill_run.fault_at, bound_s=expect.bound_s, on_the_path=True)
+    )
     assert verdict.valid is True, verdict

@@ -51,7 +51,7 @@ def nic_down_on_director(
         f"NIC down ({mode}) on the director, {cell.cell}",
         [
             answering_again(
-                attempts, fault_at=run.fault_at, bound_s=expect.answering_s
+                attempts, fault_at=run.fault_at, bound_s=expect.answering_s, on_the_path=True
             ).with_details(balanced_again_s=run.balanced_again_s(lab)),
             director_at_end(run.events["views"], cut=run.node, moved=expect.recovers),
             owner_per_round(run.history.of("arp-sniffer"), vip=str(lab.topology.vip)),

@@ -131,9 +131,9 @@ def test_director_kill_cell(
         compose(
             f"director killed, {cell.cell}: one outage, within the bound",
             [
-                availability(attempts, fault_at=run.fault_at, bound_s=expect.bound_s).with_details(
-                    balanced_again_s=run.balanced_again_s(cluster)
-                ),
+                availability(
+                    attempts, fault_at=run.fault_at, bound_s=expect.bound_s, on_the_path=True
+                ).with_details(balanced_again_s=run.balanced_again_s(cluster)),
                 owner_per_round(history.of("arp-sniffer"), vip=str(cluster.topology.vip)),
             ],
         )

@@ -103,6 +103,19 @@ def test_answering_again_judges_the_first_window_and_reports_the_rest() -> None:
     assert answering_again([], fault_at=FAULT, bound_s=9).valid is None
 
 
+def test_a_fault_on_the_clients_path_that_failed_nothing_is_unknown() -> None:
+    """The director's fault must fail some attempts (the VIP moves): none failed means the
+    client's packets went another way (keepalived: a backup it still had in its ARP
+    cache), and the scenario judged nothing."""
+    untouched = attempts("....", start=99) + attempts("2222222222", start=FAULT)
+    for check in (availability, answering_again):
+        assert check(untouched, fault_at=FAULT, bound_s=9).valid is True  # a real's fault
+        verdict = check(untouched, fault_at=FAULT, bound_s=9, on_the_path=True)
+        assert verdict.valid is None and "missed it" in verdict.problems[0]
+        hit = attempts("....", start=99) + attempts("xxx22222", start=FAULT)
+        assert check(hit, fault_at=FAULT, bound_s=9, on_the_path=True).valid is True
+
+
 def test_a_lone_timeout_between_answers_is_slow_not_an_outage() -> None:
     history = attempts("....") + attempts("222x2222", start=FAULT)
     assert failure_windows(history, after=FAULT) == []

@@ -229,3 +229,48 @@ TCP 01:58  FIN_WAIT    192.168.122.1:45710 192.168.122.100:80 192.168.122.112:80
         45710: "node2",
     }
     assert lab.commands == ["ipvsadm -Lnc"], "skipped nodes are not asked"
+
+
+class ClientLab(FakeLab):
+    """A FakeLab whose client side holds a neighbour entry for the VIP."""
+
+    def __init__(self, answers: dict[str, tuple[int, str]], neigh: str) -> None:
+        super().__init__(answers)
+        self.neigh = neigh
+        self.client_commands: list[list[str]] = []
+
+    def client(self, command: list[str], *, timeout: float = 60, check: bool = True):
+        self.client_commands.append(command)
+        out = self.neigh if command[:3] == ["ip", "-j", "neigh"] else ""
+        return subprocess.CompletedProcess(command, 0, out, "")
+
+
+def macs_by_node(lab: FakeLab) -> None:
+    """`cat /sys/class/net/eth0/address` answers with a MAC per node (ssh is per node)."""
+    plain_ssh = lab.ssh
+
+    def ssh(node: str, command: str, **kwargs):
+        if command == "cat /sys/class/net/eth0/address":
+            return subprocess.CompletedProcess(command, 0, f"52:54:00:7a:00:{node[-1]}0\n", "")
+        return plain_ssh(node, command, **kwargs)
+
+    lab.ssh = ssh  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize(
+    ("neigh", "flushed"),
+    [
+        ('[{"dst":"192.168.122.100","lladdr":"52:54:00:7A:00:20","state":["REACHABLE"]}]', True),
+        ('[{"dst":"192.168.122.100","lladdr":"52:54:00:7a:00:10","state":["STALE"]}]', False),
+        ('[{"dst":"192.168.122.100","state":["INCOMPLETE"]}]', False),
+        ("[]", False),
+    ],
+)
+def test_the_client_is_pointed_at_the_director_when_its_arp_entry_names_another_node(
+    neigh: str, flushed: bool
+) -> None:
+    lab = ClientLab({}, neigh)
+    macs_by_node(lab)
+    Cluster(lab).point_client_at("node1")  # type: ignore[arg-type]
+    flushes = [c for c in lab.client_commands if c[:3] == ["ip", "neigh", "flush"]]
+    assert flushes == ([["ip", "neigh", "flush", "to", "192.168.122.100"]] if flushed else [])

@@ -95,3 +95,13 @@ def test_the_cell_found_is_deployed_again_as_it_was() -> None:
     assert Deployed("naive", "none", "keepalived").settings().keepalived_rules == "naive"
     back = Deployed("hardened", "dual").settings()
     assert (back.stack, back.profile, back.corosync_links) == ("pacemaker", "hardened", "dual")
+
+
+def test_a_fault_that_failed_no_attempt_is_not_reported_as_never_answering() -> None:
+    untouched = nic("host", None, {})
+    untouched["details"]["VIP answers again within the bound"]["windows"] = []
+    never = nic("drop", None, {})
+    never["details"]["VIP answers again within the bound"]["windows"] = [{"end": None}]
+    cells = column(StackRun("keepalived", [untouched, never]))
+    assert cells["NIC `host`: VIP answering again"] == "no attempt failed"
+    assert cells["NIC `drop`: VIP answering again"] == "never"
