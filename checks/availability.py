@@ -229,6 +229,32 @@ def answering_again(
     return Verdict.judge(name, problems, verdict.details)
 
 
+def one_outage(
+    attempts: Sequence[Record],
+    *,
+    fault_at: float,
+    settle: int = SETTLE_SUCCESSES,
+    name: str = "no connection fails after the VIP answers again",
+) -> Verdict:
+    """Valid when the fault caused at most one failure window: once the VIP answered again
+    (settle answers in a row), no attempt failed. A bound on the last window cannot say
+    this: a second outage that ends inside the bound (seed's, 1.9 s at +15 s on Debian
+    11) passes it."""
+    windows = failure_windows(attempts, after=fault_at, settle=settle)
+    details = {"windows": [w.to_json() for w in windows]}
+    if not any(a["t"] >= fault_at for a in attempts):
+        return Verdict.unknown(name, "no attempt after the fault", details)
+    problems = []
+    if len(windows) > 1 and windows[0].end is not None:
+        later = windows[1:]
+        problems.append(
+            f"{sum(w.failed for w in later)} attempts failed in {len(later)} more window(s) "
+            f"after the VIP answered again at +{windows[0].end - fault_at:.2f}s, the first "
+            f"from +{later[0].start - fault_at:.2f}s"
+        )
+    return Verdict.judge(name, problems, details)
+
+
 def balanced_again(
     attempts: Sequence[Record], *, fault_at: float, nodes: Sequence[str], span_s: float = 2.0
 ) -> float | None:

@@ -53,6 +53,17 @@ def find(run: StackRun, name: str) -> dict[str, Any] | None:
     return next((v for v in run.verdicts if v["name"] == name), None)
 
 
+def part(run: StackRun, name: str) -> dict[str, Any] | None:
+    """The details of the check `name`: a verdict of its own, or a part of a composed one
+    (the kill's every-window check is composed with one_outage)."""
+    for verdict in run.verdicts:
+        if verdict["name"] == name:
+            return verdict["details"]
+        if isinstance(verdict["details"].get(name), dict):
+            return verdict["details"][name]
+    return None
+
+
 def nic_verdict(run: StackRun, mode: str) -> dict[str, Any] | None:
     prefix = f"NIC down ({mode}) on the director"
     return next((v for v in run.verdicts if v["name"].startswith(prefix)), None)
@@ -81,16 +92,14 @@ def split_brain(run: StackRun) -> str:
 
 def column(run: StackRun) -> dict[str, str]:
     kill = find(run, KILL)
-    windows = find(run, ALL_WINDOWS)
+    windows = part(run, ALL_WINDOWS)
     garp = next((v for v in run.verdicts if v["name"].startswith(GARP_PREFIX)), None)
     sessions = find(run, SESSIONS)
     cells = {
         "director killed: VIP answering again": seconds(
             kill["details"].get(ANSWERING) if kill else None, "answering_after_s"
         ),
-        "director killed: every failure window closed": seconds(
-            windows["details"] if windows else None, "recovered_after_s"
-        ),
+        "director killed: every failure window closed": seconds(windows, "recovered_after_s"),
     }
     for mode in NIC_MODES:
         verdict = nic_verdict(run, mode)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from checks.arp import owner_per_round
-from checks.availability import availability
+from checks.availability import availability, one_outage
 from checks.verdict import Verdict, compose
 from lab import deploy
 from lab.cluster import Cluster, Deployed
@@ -134,6 +134,7 @@ def test_director_kill_cell(
                 availability(
                     attempts, fault_at=run.fault_at, bound_s=expect.bound_s, on_the_path=True
                 ).with_details(balanced_again_s=run.balanced_again_s(cluster)),
+                one_outage(attempts, fault_at=run.fault_at),
                 owner_per_round(history.of("arp-sniffer"), vip=str(cluster.topology.vip)),
             ],
         )

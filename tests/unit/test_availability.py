@@ -11,6 +11,7 @@ from checks.availability import (
     balanced_again,
     failure_windows,
     failures_only_sent_to,
+    one_outage,
 )
 
 FAULT = 100.0
@@ -114,6 +115,19 @@ def test_a_fault_on_the_clients_path_that_failed_nothing_is_unknown() -> None:
         assert verdict.valid is None and "missed it" in verdict.problems[0]
         hit = attempts("....", start=99) + attempts("xxx22222", start=FAULT)
         assert check(hit, fault_at=FAULT, bound_s=9, on_the_path=True).valid is True
+
+
+def test_one_outage_fails_a_second_window_even_inside_the_bound() -> None:
+    once = attempts("....", start=99) + attempts("xxxx22222", start=FAULT)
+    assert one_outage(once, fault_at=FAULT).valid is True
+    # seed on Debian 11: answering again, then a second outage that ends inside the bound
+    twice = once + attempts("222xx22222", start=FAULT + 15)
+    assert availability(twice, fault_at=FAULT, bound_s=20).valid is True
+    verdict = one_outage(twice, fault_at=FAULT)
+    assert verdict.valid is False
+    assert "2 attempts failed in 1 more window(s)" in verdict.problems[0]
+    assert "the first from +15.15s" in verdict.problems[0]
+    assert one_outage(attempts("....", start=90), fault_at=FAULT).valid is None
 
 
 def test_a_lone_timeout_between_answers_is_slow_not_an_outage() -> None:

@@ -105,3 +105,15 @@ def test_a_fault_that_failed_no_attempt_is_not_reported_as_never_answering() -> 
     cells = column(StackRun("keepalived", [untouched, never]))
     assert cells["NIC `host`: VIP answering again"] == "no attempt failed"
     assert cells["NIC `drop`: VIP answering again"] == "never"
+
+
+def test_the_every_window_figure_is_read_from_the_composed_kill_verdict_too() -> None:
+    composed = {
+        "name": "VIP serves again within the bound, in one outage",
+        "details": {
+            "VIP serves again within the bound": {"recovered_after_s": 21.3},
+            "no connection fails after the VIP answers again": {"windows": []},
+        },
+    }
+    run = StackRun("pacemaker/seed", [*kill(9.4, None)[:1], composed])
+    assert column(run)["director killed: every failure window closed"] == "21.30 s"
