@@ -121,13 +121,23 @@ def test_one_outage_fails_a_second_window_even_inside_the_bound() -> None:
     once = attempts("....", start=99) + attempts("xxxx22222", start=FAULT)
     assert one_outage(once, fault_at=FAULT).valid is True
     # seed on Debian 11: answering again, then a second outage that ends inside the bound
-    twice = once + attempts("222xx22222", start=FAULT + 15)
+    twice = once + attempts("222xxxxxx22222", start=FAULT + 15)
     assert availability(twice, fault_at=FAULT, bound_s=20).valid is True
     verdict = one_outage(twice, fault_at=FAULT)
     assert verdict.valid is False
-    assert "2 attempts failed in 1 more window(s)" in verdict.problems[0]
+    assert "6 attempts failed in 1 more window(s)" in verdict.problems[0]
     assert "the first from +15.15s" in verdict.problems[0]
     assert one_outage(attempts("....", start=90), fault_at=FAULT).valid is None
+
+
+def test_a_stray_failure_after_answering_again_is_reported_not_an_outage() -> None:
+    # hardened, once: one refused attempt 4.6 s after the VIP answered again
+    stray = attempts("....", start=99) + attempts("xxxx22222", start=FAULT)
+    refused = attempts("222x22222", start=FAULT + 8)
+    refused[3] = {**refused[3], "error": "refused"}  # not a lone timeout: a failure
+    stray += refused
+    verdict = one_outage(stray, fault_at=FAULT)
+    assert verdict.valid is True and verdict.details["stray_failures"] == 1
 
 
 def test_a_lone_timeout_between_answers_is_slow_not_an_outage() -> None:
