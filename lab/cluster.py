@@ -325,9 +325,9 @@ class Cluster:
         """Make the client's next packet for the VIP go to the director: its ARP entry for
         the VIP is dropped when it names another node. On keepalived a master that yields
         after a split brain heals keeps the VIP on lo and its fwmark services, so it goes
-        on balancing the clients whose entry still names it (seen: a scenario cut the
-        master and no attempt failed); the client re-resolves and only the master
-        answers."""
+        on balancing the clients whose entry still names it (what fits a bench run in
+        which cutting the master failed no attempt); the client re-resolves and only the
+        master answers."""
         vip = str(self.lab.topology.vip)
         shown = self.lab.client(["ip", "-j", "neigh", "show", vip], check=False).stdout
         held = neighbour_mac(shown)
