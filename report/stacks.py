@@ -49,13 +49,9 @@ def seconds(outage: Mapping[str, Any] | None, key: str) -> str:
     return "never" if value is None else f"{value:.2f} s"
 
 
-def find(run: StackRun, name: str) -> dict[str, Any] | None:
-    return next((v for v in run.verdicts if v["name"] == name), None)
-
-
 def part(run: StackRun, name: str) -> dict[str, Any] | None:
     """The details of the check `name`: a verdict of its own, or a part of a composed one
-    (the kill's every-window check is composed with one_outage)."""
+    (the kill's every-window check is composed with one_outage). None if not run."""
     for verdict in run.verdicts:
         if verdict["name"] == name:
             return verdict["details"]
@@ -91,13 +87,13 @@ def split_brain(run: StackRun) -> str:
 
 
 def column(run: StackRun) -> dict[str, str]:
-    kill = find(run, KILL)
+    kill = part(run, KILL)
     windows = part(run, ALL_WINDOWS)
     garp = next((v for v in run.verdicts if v["name"].startswith(GARP_PREFIX)), None)
-    sessions = find(run, SESSIONS)
+    sessions = part(run, SESSIONS)
     cells = {
         "director killed: VIP answering again": seconds(
-            kill["details"].get(ANSWERING) if kill else None, "answering_after_s"
+            kill.get(ANSWERING) if kill else None, "answering_after_s"
         ),
         "director killed: every failure window closed": seconds(windows, "recovered_after_s"),
     }
@@ -110,9 +106,7 @@ def column(run: StackRun) -> dict[str, str]:
         str(garp["details"].get("from_director", "-")) if garp else "not run"
     )
     cells["held sessions to surviving reals kept (kill)"] = (
-        f"{sessions['details'].get('answered', 0)} of {sessions['details'].get('judged', 0)}"
-        if sessions
-        else "not run"
+        f"{sessions.get('answered', 0)} of {sessions.get('judged', 0)}" if sessions else "not run"
     )
     cells["split brain at the end of a NIC-down window (directors believed)"] = split_brain(run)
     return cells
