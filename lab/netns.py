@@ -35,11 +35,16 @@ def create(netns: str, topology: Topology) -> None:
         raise LabError(f"network namespace {netns} already exists")
     run(["ip", "netns", "add", netns])
     ip(netns, "link", "set", "lo", "up")
-    for bridge, address, net in (
-        (SERVICE_BRIDGE, topology.client_ip, topology.service_net),
-        (MGMT_BRIDGE, topology.mgmt_host_ip, topology.mgmt_net),
+    for bridge, address, net, mac in (
+        (SERVICE_BRIDGE, topology.client_ip, topology.service_net, topology.client_mac),
+        (MGMT_BRIDGE, topology.mgmt_host_ip, topology.mgmt_net, topology.mgmt_host_mac),
     ):
-        ip(netns, "link", "add", bridge, "type", "bridge")
+        # A bridge with no address of its own takes its lowest port's and changes it when
+        # that port leaves: pulling one node's cable changed the client's MAC, and the other
+        # real servers (arp_ignore: they never answer the client's ARP for the VIP, so never
+        # relearn it) replied to a MAC nobody had until the cable was back. A set address
+        # stays, as on a switch (libvirt pins virbr0's the same way).
+        ip(netns, "link", "add", bridge, "address", mac, "type", "bridge")
         ip(netns, "addr", "add", f"{address}/{net.prefixlen}", "dev", bridge)
         ip(netns, "link", "set", bridge, "up")
 

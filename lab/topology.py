@@ -17,6 +17,8 @@ from lab.errors import LabError
 DEFAULT_SERVICE_PREFIX = 24
 DEFAULT_MGMT_NETWORK = "192.168.121.0/24"
 NODE_GROUP = "nodes"
+SERVICE_MAC_BYTE = 0x7A  # 122
+MGMT_MAC_BYTE = 0x79  # 121
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,15 @@ class Topology:
     def mgmt_host_ip(self) -> IPv4Address:
         """The harness end of the management network: its first host address."""
         return next(self.mgmt_net.hosts())
+
+    @property
+    def client_mac(self) -> str:
+        """The client side's MAC, in the nodes' scheme (its host number last)."""
+        return _mac(SERVICE_MAC_BYTE, int(self.client_ip) - int(self.service_net.network_address))
+
+    @property
+    def mgmt_host_mac(self) -> str:
+        return _mac(MGMT_MAC_BYTE, int(self.mgmt_host_ip) - int(self.mgmt_net.network_address))
 
     def node(self, name: str) -> Node:
         for node in self.nodes:
@@ -132,8 +143,8 @@ class Topology:
                     name=name,
                     service_ip=ip,
                     mgmt_ip=mgmt_ip,
-                    service_mac=_mac(0x7A, host_part),
-                    mgmt_mac=_mac(0x79, host_part),
+                    service_mac=_mac(SERVICE_MAC_BYTE, host_part),
+                    mgmt_mac=_mac(MGMT_MAC_BYTE, host_part),
                 )
             )
         return cls(tuple(nodes), vip, port, service_net, mgmt_net, ssh_port)

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from lab import control, faults
+from lab import control, faults, netns
 from lab.backends.uml import pids_of_node
 from lab.control import Lab
 from lab.errors import LabError
@@ -99,6 +99,30 @@ def test_nic_down_cuts_service_but_not_management(lab: Lab, mode: str) -> None:
         fault.heal(node)
     until(f"{mode}: service IP back after heal", lambda: service_answers(lab, node), EFFECT_S)
     assert fault.heal(node)["action"] == "heal"  # heal again: idempotent, no error
+
+
+def reaches_client_side(lab: Lab, node: str) -> bool:
+    ping = f"ping -c 1 -W 2 {lab.topology.client_ip}"
+    return lab.ssh(node, ping, check=False).returncode == 0
+
+
+def test_pulling_one_cable_leaves_the_others_reaching_the_client_side(lab: Lab) -> None:
+    """Each node's cable in turn, so the node whose tap has the lowest MAC is cut once: a
+    bridge without an address of its own would take another MAC then, and the other nodes'
+    ARP entries for the client side (a real server never relearns it: arp_ignore) would name
+    a MAC nobody has until the cable is back."""
+    cut = faults.nic_fault(lab, "host")
+    for node in lab.nodes:
+        others = [n.name for n in lab.nodes if n.name != node.name]
+        assert all(reaches_client_side(lab, o) for o in others)  # their ARP entries filled
+        try:
+            cut.apply(node.name)
+            mac = lab.client(["cat", f"/sys/class/net/{netns.SERVICE_BRIDGE}/address"]).stdout
+            assert mac.strip() == lab.topology.client_mac, f"{node.name} cut"
+            lost = [o for o in others if not reaches_client_side(lab, o)]
+            assert not lost, f"{node.name} cut: {lost} no longer reach the client side"
+        finally:
+            cut.heal(node.name)
 
 
 def test_kill_removes_the_node_and_start_brings_it_back(lab: Lab) -> None:

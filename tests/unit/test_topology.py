@@ -38,6 +38,12 @@ def test_macs_are_unique_and_name_network_and_host() -> None:
     assert topo.nodes[4].mgmt_mac == "52:54:00:79:00:73"
 
 
+def test_the_bridges_have_macs_of_their_own_in_the_same_scheme() -> None:
+    topo = Topology.build(hosts(111, 112, 113), VARS)
+    assert (topo.client_mac, topo.mgmt_host_mac) == ("52:54:00:7a:00:01", "52:54:00:79:00:01")
+    assert not {topo.client_mac, topo.mgmt_host_mac} & {n.service_mac for n in topo.nodes}
+
+
 def test_custom_management_network() -> None:
     topo = Topology.build(hosts(111), VARS, mgmt_network="10.99.0.0/16")
     assert topo.nodes[0].mgmt_ip == IPv4Address("10.99.0.111")
