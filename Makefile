@@ -165,7 +165,8 @@ report: venv
 	$(BIN)/python -m report.html $(REPORTS)/latest
 
 # Lab and deploy figures beside issue 17's targets, on a lab of its own (~8 min):
-# reports/lab-bench.json and a table.
+# reports/lab-bench-RELEASE.json and a table (python bench/lab_bench.py --release trixie:
+# another release's nodes; without --deploy: the lab and what commands cost on a node).
 bench: setup
 	$(BIN)/python bench/lab_bench.py --deploy
 

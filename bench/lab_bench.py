@@ -4,7 +4,7 @@ unchanged re-deploy, a switch of profile and layout and back, a clean deployed c
 again after the director is killed, and what a process costs on a node.
 
 Figures, not asserts. Cold build runs in a throw-away LVSLAB_HOME so the user's cache stays.
-Usage: python bench/lab_bench.py [--cold] [--deploy] [--name lvslab-bench]
+Usage: python bench/lab_bench.py [--cold] [--deploy] [--release R] [--name lvslab-bench]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from lab import control, deploy, faults
 from lab.cluster import Cluster
 from lab.control import Lab
 from lab.image import ImageCache, ImageRecipe, uml_kernel_release
+from lab.releases import DEFAULT_RELEASE, RELEASES
 from lab.state import home
 
 INVENTORY = Path(__file__).parents[1] / "ansible" / "hosts"
@@ -55,6 +56,59 @@ ON_NODE = {
     "node_python_start_s": "python3 -c pass",
     "node_pcs_version_s": "pcs --version",
 }
+
+
+# What the OCF agent's demote and monitor spend their time on, timed inside a node (no ssh
+# in the figure): milliseconds per run, the mean of IN_NODE_RUNS runs on an idle lab. The
+# releases differ here (trixie's demote took 3.4 s where bookworm's took 0.87 s in one
+# failover matrix): `--release` runs the same list on another release's nodes.
+IN_NODE = {
+    "fork_exec_true": "/bin/true",
+    "sh_true": "sh -c true",
+    "bash_true": "bash -c true",
+    "ip_link_show": "ip -o link show eth0",
+    "ip_addr_show": "ip -o -4 addr show dev lo",
+    "sysctl_read": "sysctl -n net.ipv4.conf.all.arp_ignore",
+    "ipvsadm_list": "ipvsadm -Ln",
+    "logger": "logger -t lvs-bench x",
+    "source_ocf_shellfuncs": "bash -c '. /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs'",
+    "python_start": "python3 -c pass",
+}
+IN_NODE_RUNS = 10
+
+
+# ipvsadm's first call would load the module inside the figure.
+IN_NODE_PRELUDE = ("modprobe ip_vs",)
+
+
+def in_node_script(commands: dict[str, str], runs: int, prelude: tuple[str, ...] = ()) -> str:
+    """One shell script timing each command `runs` times in a row; a line per command:
+    its name and the mean nanoseconds per run (date's %N: no tool the image lacks)."""
+    lines = list(prelude)
+    for name, command in commands.items():
+        lines.append(
+            f"s=$(date +%s%N); for i in $(seq {runs}); do {command} >/dev/null 2>&1; done; "
+            f'e=$(date +%s%N); echo "{name} $(( (e - s) / {runs} ))"'
+        )
+    return "\n".join(lines)
+
+
+def parse_in_node(output: str, commands: dict[str, str]) -> dict[str, float]:
+    """Milliseconds per run for every command the script timed, as `cmd_<name>_ms`."""
+    figures: dict[str, float] = {}
+    for line in output.splitlines():
+        name, _, nanoseconds = line.partition(" ")
+        if name in commands and nanoseconds.strip().isdigit():
+            figures[f"cmd_{name}_ms"] = round(int(nanoseconds) / 1e6, 1)
+    missing = sorted(set(commands) - {k[4:-3] for k in figures})
+    if missing:
+        raise ValueError(f"no timing for {', '.join(missing)} in: {output!r}")
+    return figures
+
+
+def in_node_figures(lab: Lab) -> dict[str, float]:
+    script = in_node_script(IN_NODE, IN_NODE_RUNS, IN_NODE_PRELUDE)
+    return parse_in_node(lab.ssh(lab.nodes[0].name, script).stdout, IN_NODE)
 
 
 def deploy_figures(lab: Lab) -> dict[str, float]:
@@ -95,8 +149,9 @@ def main() -> None:
     p.add_argument("--cold", action="store_true", help="also time a cold image build")
     p.add_argument("--deploy", action="store_true", help="also the deploy's figures")
     p.add_argument("--name", default="lvslab-bench")
+    p.add_argument("--release", default=DEFAULT_RELEASE, choices=sorted(RELEASES))
     args = p.parse_args()
-    recipe = ImageRecipe(uml_kernel_release())
+    recipe = ImageRecipe(uml_kernel_release(), suite=args.release)
     figures: dict[str, float] = {}
     if args.cold:
         with tempfile.TemporaryDirectory(dir=home().parent) as scratch:
@@ -107,12 +162,13 @@ def main() -> None:
     control.down(args.name)
     before = used_memory_mib()
     started = time.monotonic()
-    lab = control.up(INVENTORY, name=args.name)
+    lab = control.up(INVENTORY, name=args.name, release=args.release)
     figures["lab_up_to_reachable_s"] = round(time.monotonic() - started, 1)
     time.sleep(10)  # let boot-time services settle before reading memory
     figures["lab_memory_mib"] = round(used_memory_mib() - before)
     figures["nodes"] = len(lab.nodes)
     try:
+        figures.update(in_node_figures(lab))
         if args.deploy:
             figures.update(deploy_figures(lab))
     finally:
@@ -120,7 +176,7 @@ def main() -> None:
     print(table(figures))
     out = Path(os.environ.get("REPORTS", "reports"))
     out.mkdir(exist_ok=True)
-    (out / "lab-bench.json").write_text(json.dumps(figures, indent=2) + "\n")
+    (out / f"lab-bench-{args.release}.json").write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,17 @@ and each role leaves the node's network as the agent promises."""
 
 from __future__ import annotations
 
+import json
+import random
 from pathlib import Path
 
 import pytest
 
+from checks.cluster_state import IpvsConnection, parse_ipvs_connections
 from lab.control import Lab
+from lab.waiting import until
+from probes.client_side import python_module
+from tests.lab.common import EFFECT_S
 
 pytestmark = pytest.mark.lab
 
@@ -16,17 +22,21 @@ DEST = "/usr/lib/ocf/resource.d/heartbeat/lvs"
 NODE = "node1"
 
 
+def install_agent(lab: Lab, node: str) -> str:
+    lab.copy_to(node, AGENT, DEST)
+    lab.ssh(node, f"chmod 755 {DEST}")
+    return node
+
+
 @pytest.fixture(scope="module")
 def node(lab: Lab) -> str:
-    lab.copy_to(NODE, AGENT, DEST)
-    lab.ssh(NODE, f"chmod 755 {DEST}")
-    return NODE
+    return install_agent(lab, NODE)
 
 
-def run_agent(lab: Lab, action: str, vip: str, **params: str) -> int:
+def run_agent(lab: Lab, action: str, vip: str, on: str = NODE, **params: str) -> int:
     env = " ".join(f"OCF_RESKEY_{k}={v}" for k, v in {"vip": vip, **params}.items())
     cmd = f"OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=lvs {env} {DEST} {action}"
-    return lab.ssh(NODE, cmd, check=False).returncode
+    return lab.ssh(on, cmd, check=False).returncode
 
 
 def test_ocf_tester_passes(lab: Lab, node: str) -> None:
@@ -79,7 +89,8 @@ def test_roles_shape_the_node(lab: Lab, node: str) -> None:
 
 def test_sync_daemons_follow_the_role(lab: Lab, node: str) -> None:
     """sync_interface: backup daemon with backup_only=1 on a real server, master with the
-    director function on when promoted, none when stopped."""
+    director function on when promoted, none when stopped; expire_nodest_conn=1 from the
+    start on."""
     vip = str(lab.topology.vip)
 
     def daemons() -> str:
@@ -88,13 +99,17 @@ def test_sync_daemons_follow_the_role(lab: Lab, node: str) -> None:
     def backup_only() -> str:
         return lab.ssh(node, "sysctl -n net.ipv4.vs.backup_only").stdout.strip()
 
+    def expire_nodest_conn() -> str:
+        return lab.ssh(node, "sysctl -n net.ipv4.vs.expire_nodest_conn").stdout.strip()
+
     try:
         assert run_agent(lab, "start", vip, sync_interface="eth1") == 0
         assert daemons().startswith("backup sync daemon (mcast=eth1, syncid=1")
-        assert backup_only() == "1"
+        assert backup_only() == "1" and expire_nodest_conn() == "1"
         assert run_agent(lab, "promote", vip, sync_interface="eth1") == 0
         assert daemons().startswith("master sync daemon (mcast=eth1, syncid=1")
         assert "backup" not in daemons() and backup_only() == "0"
+        assert expire_nodest_conn() == "1"  # a new director meets the dead one's entries
         assert run_agent(lab, "demote", vip, sync_interface="eth1", sync_id="7") == 0
         assert daemons().startswith("backup sync daemon (mcast=eth1, syncid=7")
         # A configuration without sync stops what an earlier one left running.
@@ -103,6 +118,56 @@ def test_sync_daemons_follow_the_role(lab: Lab, node: str) -> None:
     finally:
         assert run_agent(lab, "stop", vip, sync_interface="eth1") == 0
     assert daemons().strip() == ""
+
+
+def test_a_new_connection_meeting_an_entry_for_a_quiesced_real_gets_a_new_real(
+    lab: Lab, node: str
+) -> None:
+    """expire_nodest_conn (set with sync_interface). The case a director kill showed: the new
+    director held a synchronised entry for a connection to the dead node, and a client
+    connection from the same port, 51 s later, was sent there (unreachable). Here a held
+    connection keeps its entry ESTABLISHED, which conn_reuse_mode alone never reschedules;
+    its real goes to weight 0, as ldirectord quiesces a dead one (this one is alive, so
+    where the new SYN went shows in who answers); a SYN from the same port must be answered
+    by the other real, with a SYN-ACK."""
+    topo = lab.topology
+    vip, port = str(topo.vip), "22"  # sshd listens on every address: a service with no deploy
+    reals = [n for n in lab.nodes if n.name != node][:2]
+    sport = random.randint(40000, 60000)
+    held = None
+    try:
+        for real in reals:
+            assert run_agent(lab, "start", vip, on=install_agent(lab, real.name)) == 0
+        assert run_agent(lab, "start", vip, sync_interface="eth1") == 0
+        assert run_agent(lab, "promote", vip, sync_interface="eth1") == 0
+        service = f"{vip}:{port}"
+        lab.ssh(node, f"ipvsadm -A -t {service} -s rr")
+        for real in reals:
+            lab.ssh(node, f"ipvsadm -a -t {service} -r {real.service_ip}:{port} -g -w 1")
+        held = lab.client_popen(["nc", "-p", str(sport), vip, port])
+
+        def held_entry() -> list[IpvsConnection]:
+            table = parse_ipvs_connections(lab.ssh(node, "ipvsadm -Lnc").stdout)
+            return [c for c in table if c.client_port == sport and c.state == "ESTABLISHED"]
+
+        until("the held connection's entry", lambda: bool(held_entry()), EFFECT_S)
+        held_real = held_entry()[0].real
+        lab.ssh(node, f"ipvsadm -e -t {service} -r {held_real} -g -w 0")
+        probe = python_module(
+            "probes.syn", vip, port, "--sport", str(sport), "--iface", lab.client_ifname
+        )
+        answer = json.loads(lab.client(probe, timeout=60).stdout)
+        other = next(r for r in reals if f"{r.service_ip}:{port}" != held_real)
+        assert answer["answer"], f"no SYN-ACK: the SYN went to {held_real} (weight 0)"
+        assert (answer["flags"], answer["eth_src"]) == ("SA", other.service_mac), answer
+    finally:
+        if held is not None:
+            held.kill()
+            held.wait()
+        lab.ssh(node, "ipvsadm -C", check=False)
+        run_agent(lab, "stop", vip, sync_interface="eth1")
+        for real in reals:
+            run_agent(lab, "stop", vip, on=real.name)
 
 
 LDIRECTORD_AGENT = Path(__file__).parents[2] / "ocf" / "ldirectord"
