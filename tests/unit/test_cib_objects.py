@@ -126,6 +126,19 @@ def test_ldirectord_runs_as_the_article_says_on_seed_and_stops_at_once_on_harden
     )
 
 
+def test_on_hardened_a_failed_director_monitor_only_demotes() -> None:
+    """In place, the director's recovery (demote, stop, start) held the promote elsewhere."""
+
+    def promoted_monitor(profile: str, roles: str) -> ET.Element:
+        clone = ET.fromstring(render("lvs-clone", profile, roles))
+        role = ROLES[roles][0]["promoted_role"]
+        return next(op for op in clone.iter("op") if op.get("role") == role)
+
+    for roles in ROLES:
+        assert promoted_monitor("hardened", roles).get("on-fail") == "demote"
+        assert promoted_monitor("seed", roles).get("on-fail") is None
+
+
 def test_seed_runs_no_connection_sync() -> None:
     lvs = ET.fromstring(render("lvs-clone", "seed")).find(".//primitive[@id='lvs']")
     assert lvs is not None
