@@ -59,9 +59,10 @@ ON_NODE = {
 
 
 # What the OCF agent's demote and monitor spend their time on, timed inside a node (no ssh
-# in the figure): milliseconds per run, the mean of IN_NODE_RUNS runs on an idle lab. The
-# releases differ here (trixie's demote took 3.4 s where bookworm's took 0.87 s in one
-# failover matrix): `--release` runs the same list on another release's nodes.
+# in the figure): milliseconds per run, the mean of IN_NODE_RUNS runs on an idle lab.
+# `--release` runs the same list on another release's nodes: trixie's demote took 3.4 s
+# where bookworm's took 0.87 s in one failover matrix, yet idle they cost the same
+# (docs/nic-down.md).
 IN_NODE = {
     "fork_exec_true": "/bin/true",
     "sh_true": "sh -c true",
