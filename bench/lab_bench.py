@@ -96,15 +96,15 @@ def in_node_script(commands: dict[str, str], runs: int, prelude: tuple[str, ...]
 
 def parse_in_node(output: str, commands: dict[str, str]) -> dict[str, float]:
     """Milliseconds per run for every command the script timed, as `cmd_<name>_ms`."""
-    figures: dict[str, float] = {}
+    timed: dict[str, float] = {}
     for line in output.splitlines():
         name, _, nanoseconds = line.partition(" ")
         if name in commands and nanoseconds.strip().isdigit():
-            figures[f"cmd_{name}_ms"] = round(int(nanoseconds) / 1e6, 1)
-    missing = sorted(set(commands) - {k[4:-3] for k in figures})
+            timed[name] = round(int(nanoseconds) / 1e6, 1)
+    missing = sorted(set(commands) - set(timed))
     if missing:
         raise ValueError(f"no timing for {', '.join(missing)} in: {output!r}")
-    return figures
+    return {f"cmd_{name}_ms": ms for name, ms in timed.items()}
 
 
 def in_node_figures(lab: Lab) -> dict[str, float]:

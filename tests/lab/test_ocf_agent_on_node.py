@@ -13,7 +13,7 @@ from checks.cluster_state import IpvsConnection, parse_ipvs_connections
 from lab.control import Lab
 from lab.waiting import until
 from probes.client_side import python_module
-from tests.lab.common import EFFECT_S
+from tests.lab.common import EFFECT_S, PROBE_PORT
 
 pytestmark = pytest.mark.lab
 
@@ -131,7 +131,7 @@ def test_a_new_connection_meeting_an_entry_for_a_quiesced_real_gets_a_new_real(
     where the new SYN went shows in who answers); a SYN from the same port must be answered
     by the other real, with a SYN-ACK."""
     topo = lab.topology
-    vip, port = str(topo.vip), "22"  # sshd listens on every address: a service with no deploy
+    vip, port = str(topo.vip), str(PROBE_PORT)  # sshd: a service with no deploy
     reals = [n for n in lab.nodes if n.name != node][:2]
     sport = random.randint(40000, 60000)
     held = None

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from lab import control, faults, netns
+from lab import control, faults
 from lab.backends.uml import pids_of_node
 from lab.control import Lab
 from lab.errors import LabError
@@ -117,7 +117,7 @@ def test_pulling_one_cable_leaves_the_others_reaching_the_client_side(lab: Lab) 
         assert all(reaches_client_side(lab, o) for o in others)  # their ARP entries filled
         try:
             cut.apply(node.name)
-            mac = lab.client(["cat", f"/sys/class/net/{netns.SERVICE_BRIDGE}/address"]).stdout
+            mac = lab.client(["cat", f"/sys/class/net/{lab.client_ifname}/address"]).stdout
             assert mac.strip() == lab.topology.client_mac, f"{node.name} cut"
             lost = [o for o in others if not reaches_client_side(lab, o)]
             assert not lost, f"{node.name} cut: {lost} no longer reach the client side"
