@@ -83,6 +83,16 @@ def lc_short_connection_counts(inactive_before: dict[str, int], count: int) -> d
     return got
 
 
+def lc_count_reaching_every_node(inactive_before: dict[str, int], each: int) -> int:
+    """How many short connections lc needs before every node has had `each` of them: it
+    first levels the nodes up to the fullest one's inactive entries (earlier tests' leftovers
+    can leave one node 20 ahead, and lc then skips it for 20 connections), then rotates."""
+    if not inactive_before:
+        return 0
+    fullest = max(inactive_before.values())
+    return sum(fullest - c for c in inactive_before.values()) + each * len(inactive_before)
+
+
 def lc_spread(
     answers: Sequence[str | None],
     inactive_before: dict[str, int],

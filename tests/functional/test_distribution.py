@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from checks.sessions import lc_spread
+from checks.sessions import lc_count_reaching_every_node, lc_spread
 from checks.verdict import Verdict
 from lab.cluster import Cluster
 from lab.control import Lab
@@ -16,7 +16,7 @@ from probes.history import History
 
 pytestmark = pytest.mark.lab
 
-CONNECTIONS = 30
+EACH = 10  # connections every node must get once lc has levelled the leftovers
 
 
 def sample_http(cluster: Lab, count: int) -> list[dict]:
@@ -32,16 +32,18 @@ def sample_nc(cluster: Lab, count: int) -> list[str | None]:
 
 
 def spread_verdict(
-    ops: Cluster, port: int, sample_with: Callable[[], list[str | None]], history: History
+    ops: Cluster, port: int, sample: Callable[[int], list[str | None]], history: History
 ) -> Verdict:
     """Sample, then judge the spread against what lc does given the director's InActConn
     before: one short connection at a time leaves none active, so lc fills the nodes with
     the fewest inactive entries first and then rotates; earlier tests' leftover entries
-    (they expire after about two minutes) shift the counts, and lc must follow them.
+    (they expire after about two minutes) shift the counts, and lc must follow them. So
+    the sample is sized from them: enough to level the nodes, then EACH per node.
     Tolerance 2: entries that expire during the run let a node catch up early."""
     director = ops.director()
     inactive_before = ops.inactive_by_node(director, port)
-    answers = sample_with()
+    count = lc_count_reaching_every_node(inactive_before, EACH)
+    answers = sample(count)
     after = {n: r.active + r.inactive for n, r in ops.reals_by_node(director, port).items()}
     history.add(
         "answers", port=port, answers=answers, inactive_before=inactive_before, entries_after=after
@@ -52,9 +54,9 @@ def spread_verdict(
 def test_http_through_the_vip_reaches_every_node_evenly(
     cluster: Lab, ops: Cluster, idle: str, history: History, judge: Callable[[Verdict], Verdict]
 ) -> None:
-    def http() -> list[str | None]:
-        records = history.extend("sampler", sample_http(cluster, CONNECTIONS))
-        assert len(records) == CONNECTIONS
+    def http(count: int) -> list[str | None]:
+        records = history.extend("sampler", sample_http(cluster, count))
+        assert len(records) == count
         return [r["node"] if r["ok"] else None for r in records]
 
     verdict = judge(spread_verdict(ops, cluster.topology.port, http, history))
@@ -66,7 +68,7 @@ def test_nc_through_the_vip_reaches_every_node_evenly(
     cluster: Lab, ops: Cluster, idle: str, history: History, judge: Callable[[Verdict], Verdict]
 ) -> None:
     verdict = judge(
-        spread_verdict(ops, cluster.topology.port, lambda: sample_nc(cluster, CONNECTIONS), history)
+        spread_verdict(ops, cluster.topology.port, lambda n: sample_nc(cluster, n), history)
     )
     assert verdict.valid is True, verdict
     assert set(verdict.details["per_node"]) == {n.name for n in cluster.nodes}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from checks.sessions import (
     held_sessions_answer,
+    lc_count_reaching_every_node,
     lc_short_connection_counts,
     lc_spread,
     least_connection,
@@ -93,6 +94,18 @@ def test_lc_fills_the_emptiest_nodes_first_then_rotates() -> None:
     assert lc_short_connection_counts({"a": 0, "b": 0, "c": 0}, 30) == {"a": 10, "b": 10, "c": 10}
     assert lc_short_connection_counts({"a": 6, "b": 0, "c": 0}, 15) == {"a": 1, "b": 7, "c": 7}
     assert lc_short_connection_counts({"a": 20, "b": 0, "c": 0}, 10) == {"a": 0, "b": 5, "c": 5}
+
+
+def test_lc_count_reaching_every_node_levels_the_leftovers_first() -> None:
+    # The CI run where nc never reached node2: 30 connections against {7, 20, 3} all
+    # went to node1 and node3; lc needs 30 to level them, then 10 each.
+    before = {"node1": 7, "node2": 20, "node3": 3}
+    assert lc_short_connection_counts(before, 30)["node2"] == 0
+    count = lc_count_reaching_every_node(before, each=10)
+    assert count == 60
+    assert min(lc_short_connection_counts(before, count).values()) >= 10
+    assert lc_count_reaching_every_node({"a": 4, "b": 4}, each=3) == 6
+    assert lc_count_reaching_every_node({}, each=10) == 0
 
 
 def test_lc_spread_against_leftover_entries() -> None:
