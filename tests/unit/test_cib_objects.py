@@ -39,18 +39,12 @@ def render(name: str, profile: str = "hardened", roles: str = "ocf-1.1") -> str:
     return env.get_template(f"{name}.xml.j2").render(
         lvs_nic="eth0", vip="192.168.122.100", lvs_monitor_mode="full",
         ping_hosts="192.168.122.1", lvs_profile=profile, ipvs_sync_nic="eth1", **ROLES[roles][0],
-        demote_order_one_way=one_way_demote(profile, roles),
     )  # fmt: skip
-
-
-def one_way_demote(profile: str, roles: str) -> bool:
-    """As lvs.yml decides: hardened, on a pacemaker newer than 2.0 (the OCF 1.1 names)."""
-    return profile == "hardened" and roles == "ocf-1.1"
 
 
 def cib_with_every_object(profile: str = "hardened", roles: str = "ocf-1.1") -> str:
     resources = "".join(render(n, profile, roles) for n in RESOURCES)
-    names = CONSTRAINTS + (HARDENED_CONSTRAINTS if one_way_demote(profile, roles) else [])
+    names = CONSTRAINTS + (HARDENED_CONSTRAINTS if profile == "hardened" else [])
     constraints = "".join(render(n, profile, roles) for n in names)
     return (
         f'<cib validate-with="{ROLES[roles][1]}" epoch="1" num_updates="0" admin_epoch="0">'
@@ -154,12 +148,14 @@ def test_ldirectord_starts_after_the_promote_and_on_hardened_the_order_holds_one
     assert hardened.get("symmetrical") == "false"
 
 
-def test_on_pacemaker_2_0_hardened_keeps_the_articles_symmetrical_order() -> None:
-    # 2.0 blocks the one-way demote order's stop when lvs recovers in place (lvs.yml).
-    order = ET.fromstring(render("ldirectord-after-promote", "hardened", roles="ocf-1.0"))
-    assert order.get("symmetrical") is None
-    cib = ET.fromstring(cib_with_every_object("hardened", roles="ocf-1.0"))
-    assert cib.find(".//rsc_order[@first-action='demote']") is None
+def test_on_pacemaker_2_0_too_hardened_orders_one_way() -> None:
+    # 2.0 once blocked the demote order's stop when lvs recovered in place; with the
+    # monitor's on-fail=demote and the Optional kind it no longer does (docs/nic-down.md).
+    for roles in ROLES:
+        order = ET.fromstring(render("ldirectord-after-promote", "hardened", roles=roles))
+        assert order.get("symmetrical") == "false"
+        cib = ET.fromstring(cib_with_every_object("hardened", roles=roles))
+        assert cib.find(".//rsc_order[@first-action='demote']") is not None
 
 
 def test_on_hardened_ldirectord_stops_after_the_demote_one_way() -> None:
