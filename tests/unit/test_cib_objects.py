@@ -140,22 +140,16 @@ def test_seed_runs_no_connection_sync() -> None:
 
 
 def test_ldirectord_starts_after_the_promote_and_on_hardened_the_order_holds_one_way() -> None:
-    seed = ET.fromstring(render("ldirectord-after-promote", "seed"))
-    hardened = ET.fromstring(render("ldirectord-after-promote", "hardened"))
-    for order in (seed, hardened):
-        assert (order.get("first-action"), order.get("then-action")) == ("promote", "start")
-    assert seed.get("symmetrical") is None  # the article's: stop ldirectord, then demote
-    assert hardened.get("symmetrical") == "false"
-
-
-def test_on_pacemaker_2_0_too_hardened_orders_one_way() -> None:
-    # 2.0 once blocked the demote order's stop when lvs recovered in place; with the
-    # monitor's on-fail=demote and the Optional kind it no longer does (docs/nic-down.md).
+    # On pacemaker 2.0 too (OCF 1.0 names): it once blocked the demote order's stop when lvs
+    # recovered in place; with on-fail=demote and the Optional kind it no longer does
+    # (docs/nic-down.md).
     for roles in ROLES:
-        order = ET.fromstring(render("ldirectord-after-promote", "hardened", roles=roles))
-        assert order.get("symmetrical") == "false"
-        cib = ET.fromstring(cib_with_every_object("hardened", roles=roles))
-        assert cib.find(".//rsc_order[@first-action='demote']") is not None
+        seed = ET.fromstring(render("ldirectord-after-promote", "seed", roles=roles))
+        hardened = ET.fromstring(render("ldirectord-after-promote", "hardened", roles=roles))
+        for order in (seed, hardened):
+            assert (order.get("first-action"), order.get("then-action")) == ("promote", "start")
+        assert seed.get("symmetrical") is None  # the article's: stop ldirectord, then demote
+        assert hardened.get("symmetrical") == "false"
 
 
 def test_on_hardened_ldirectord_stops_after_the_demote_one_way() -> None:
