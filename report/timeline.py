@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checks.availability import failure_windows
 from probes.history import History
 from report.paths import LATEST
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FAILED = "failed"
 EVENT_COLOURS = {
@@ -29,6 +32,8 @@ EVENT_COLOURS = {
 }
 # The same event seen on several nodes within this long of the first is one label.
 LABEL_GROUP_S = 1.0
+# Rows of the events lane: labels of events close in time take turns.
+EVENT_ROWS = 4
 NODE_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:pink", "tab:olive"]
 
 
@@ -61,7 +66,10 @@ def fault_times(history: History) -> tuple[float | None, float | None]:
     return (applied[0] if applied else None), (healed[0] if healed else None)
 
 
-def draw(history: History, path: Path, title: str) -> Path:
+def figure(history: History, title: str) -> Figure:
+    """The timeline of a history that holds a fault, as a matplotlib figure: an events lane
+    on top (journal events' labels), the data below (one lane per answering node, failed
+    attempts, GARPs; failure windows shaded and labelled above the lanes)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -74,9 +82,13 @@ def draw(history: History, path: Path, title: str) -> Path:
     nodes = sorted({a["node"] for a in attempts if a["ok"]})
     lanes = [*nodes, FAILED, "GARP"]
     y = {lane: i for i, lane in enumerate(lanes)}
-    fig, ax = plt.subplots(figsize=(12, 4.2), dpi=110)
+    # Labels never share a lane with data: the events' labels have an axes of their own, the
+    # windows' labels rows above the top lane (the lanes are densest where both are).
+    fig, (events_ax, ax) = plt.subplots(
+        2, 1, sharex=True, figsize=(12, 5.2), dpi=110, gridspec_kw={"height_ratios": [1, 4]}
+    )
 
-    top = len(lanes) - 0.45
+    window_rows = [len(lanes) - 0.45 + 0.3 * row for row in range(3)]
     # Judged as the checks judge them: up to the start of the heal (what the heal brings
     # back is not a recovery); a window still open then is "never recovered".
     judged = [a for a in attempts if healed_at is None or a["t"] < healed_at]
@@ -86,7 +98,8 @@ def draw(history: History, path: Path, title: str) -> Path:
         label = f"{window.outage_s:.2f}s" if window.outage_s is not None else "never recovered"
         # Where IPVS sent the window's failed attempts, when a director's table said so.
         label += "".join(f"; {c} sent to {n}" for n, c in sorted(window.scheduled_to.items()))
-        ax.text(window.start - fault_at, top - 0.25 * (i % 3), label, color="darkred", fontsize=8)
+        row = window_rows[i % len(window_rows)]
+        ax.text(window.start - fault_at, row, label, color="darkred", fontsize=8, va="center")
     for i, node in enumerate(nodes):
         xs = [a["t"] - fault_at for a in attempts if a["ok"] and a["node"] == node]
         colour = NODE_COLOURS[i % len(NODE_COLOURS)]
@@ -105,19 +118,33 @@ def draw(history: History, path: Path, title: str) -> Path:
         (e for e in history.of("event") if e.get("what") in EVENT_COLOURS), key=lambda e: e["t"]
     )
     for event in marks:
-        ax.axvline(event["t"] - fault_at, color=EVENT_COLOURS[event["what"]], lw=1, ls="--")
-    for i, (t, what, nodes) in enumerate(event_labels(marks)):
-        # Labels of events close in time go on different rows, below the window labels.
-        ax.text(t - fault_at, top - 1.0 - 0.3 * (i % 4), f" {what} ({', '.join(nodes)})",
-                color=EVENT_COLOURS[what], fontsize=7,
-                bbox={"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 0.5})  # fmt: skip
+        # Under the data (zorder), so a dashed line never hides an attempt either.
+        colour = EVENT_COLOURS[event["what"]]
+        ax.axvline(event["t"] - fault_at, color=colour, lw=1, ls="--", zorder=0.5)
+    for i, (t, what, seen_on) in enumerate(event_labels(marks)):
+        # Labels of events close in time take turns on the rows of the events lane.
+        row = EVENT_ROWS - 1 - i % EVENT_ROWS
+        colour = EVENT_COLOURS[what]
+        events_ax.plot([t - fault_at] * 2, [row - 0.4, row + 0.1], color=colour, lw=1)
+        events_ax.text(t - fault_at, row, f" {what} ({', '.join(seen_on)})", color=colour,
+                       fontsize=7, va="center", clip_on=True)  # fmt: skip
+    events_ax.set_ylim(-0.6, EVENT_ROWS - 0.4)
+    events_ax.set_yticks([])
+    events_ax.set_ylabel("events", fontsize=8)
+    events_ax.set_title(title, fontsize=10)
 
     ax.set_yticks(range(len(lanes)), lanes)
-    ax.set_ylim(-1.1, len(lanes) - 0.2)
+    ax.set_ylim(-1.1, window_rows[-1] + 0.3)
     ax.set_xlabel("seconds from the fault")
-    ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
+    return fig
+
+
+def draw(history: History, path: Path, title: str) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig = figure(history, title)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
