@@ -28,7 +28,7 @@ from lab.errors import LabError
 from lab.shell import say
 from lab.waiting import wait_for
 
-AGENT = "ocf:heartbeat:lvs"
+AGENT = "ocf:lvs-ha-lab:lvs"
 # The keepalived stack's notify script writes the node's VRRP state here (`STATE since`).
 VRRP_STATE = "/run/lvs-ha-lab/vrrp-state"
 CLONE = "lvs-clone"

@@ -21,7 +21,7 @@ REWRITTEN = (deploy.DEPLOYED_RECORD, "/etc/ha.d/ldirectord.cf")
 KEPT = (
     "/etc/corosync/corosync.conf",
     "/etc/corosync/authkey",
-    "/usr/lib/ocf/resource.d/heartbeat/lvs",
+    "/usr/lib/ocf/resource.d/lvs-ha-lab/lvs",
 )
 
 

@@ -18,11 +18,12 @@ from tests.lab.common import EFFECT_S, PROBE_PORT
 pytestmark = pytest.mark.lab
 
 AGENT = Path(__file__).parents[2] / "ocf" / "lvs"
-DEST = "/usr/lib/ocf/resource.d/heartbeat/lvs"
+DEST = "/usr/lib/ocf/resource.d/lvs-ha-lab/lvs"
 NODE = "node1"
 
 
 def install_agent(lab: Lab, node: str) -> str:
+    lab.ssh(node, f"mkdir -p {Path(DEST).parent}")
     lab.copy_to(node, AGENT, DEST)
     lab.ssh(node, f"chmod 755 {DEST}")
     return node
@@ -33,10 +34,13 @@ def node(lab: Lab) -> str:
     return install_agent(lab, NODE)
 
 
-def run_agent(lab: Lab, action: str, vip: str, on: str = NODE, **params: str) -> int:
+def agent_command(action: str, vip: str, **params: str) -> str:
     env = " ".join(f"OCF_RESKEY_{k}={v}" for k, v in {"vip": vip, **params}.items())
-    cmd = f"OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=lvs {env} {DEST} {action}"
-    return lab.ssh(on, cmd, check=False).returncode
+    return f"OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INSTANCE=lvs {env} {DEST} {action}"
+
+
+def run_agent(lab: Lab, action: str, vip: str, on: str = NODE, **params: str) -> int:
+    return lab.ssh(on, agent_command(action, vip, **params), check=False).returncode
 
 
 def test_ocf_tester_passes(lab: Lab, node: str) -> None:
@@ -215,3 +219,88 @@ def test_ldirectord_agent_passes_ocf_tester_and_stops_at_once(lab: Lab, node: st
         assert lab.ssh(node, f"{env} {LDIRECTORD_DEST} monitor", check=False).returncode == 7
     finally:
         lab.ssh(node, f"{env} {LDIRECTORD_DEST} stop; rm -f /tmp/ld-test.cf", check=False)
+
+
+# Failure injection for the agent's steps: a tool on PATH in front of the real one that,
+# for the arguments named, does nothing and exits with the code given (0: a step that says
+# it worked and did not, which only a check of the result catches; 1: a step that fails).
+BROKEN_TOOLS = "/run/lvs-agent-test/bin"
+OCF_ERR_GENERIC = 1
+
+
+def break_tool(lab: Lab, node: str, tool: str, when: str, rc: int) -> None:
+    real = lab.ssh(node, f"command -v {tool}").stdout.strip()
+    wrapper = f"""#!/bin/sh
+case " $* " in *"{when}"*) exit {rc} ;; esac
+exec {real} "$@"
+"""
+    lab.ssh(node, f"mkdir -p {BROKEN_TOOLS} && cat > {BROKEN_TOOLS}/{tool} <<'EOF'\n{wrapper}EOF")
+    lab.ssh(node, f"chmod 755 {BROKEN_TOOLS}/{tool}")
+
+
+def run_broken(lab: Lab, action: str, vip: str, **params: str) -> tuple[int, str]:
+    """The agent's action with the broken tools first on PATH: its exit code and its exit
+    reason (ocf_exit_reason writes it to stderr with an ocf-exit-reason: prefix)."""
+    command = f"PATH={BROKEN_TOOLS}:$PATH {agent_command(action, vip, **params)}"
+    got = lab.ssh(NODE, command, check=False)
+    reasons = [line for line in got.stderr.splitlines() if "ocf-exit-reason:" in line]
+    return got.returncode, " ".join(reasons)
+
+
+# (the role it starts from, the action, the tool, the arguments that tool ignores, its exit
+# code, what the exit reason must say)
+DEL_ON_NIC = "addr del {vip}/32 dev eth0"
+FAILING_STEPS = {
+    "stop-vip-stays-on-the-nic": ("promoted", "stop", "ip", DEL_ON_NIC, 0, "on eth0"),
+    "stop-vip-stays-on-lo": ("unpromoted", "stop", "ip", "addr del {vip}/32 dev lo", 0, "on lo"),
+    "stop-ipvs-stays": ("promoted", "stop", "ipvsadm", "-C", 0, "IPVS directing"),
+    "stop-sysctl-fails": ("promoted", "stop", "sysctl", "forwarding=0", 1, "a step failed"),
+    "stop-sync-daemon-stays": ("promoted", "stop", "ipvsadm", "--stop-daemon", 1, "a step failed"),
+    "demote-vip-stays-on-the-nic": ("promoted", "demote", "ip", DEL_ON_NIC, 0, "on eth0"),
+    "demote-ipvs-stays": ("promoted", "demote", "ipvsadm", "-C", 0, "IPVS directing"),
+    "demote-sysctl-fails": ("promoted", "demote", "sysctl", "arp_ignore=1", 1, "a step failed"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(FAILING_STEPS))
+def test_a_step_that_fails_fails_the_action(lab: Lab, node: str, case: str) -> None:
+    """Stop and demote report failure, with the reason, when one of their steps fails or
+    leaves the VIP on a NIC or IPVS directing for it; once the tool works again, the same
+    node stops cleanly (stop is idempotent)."""
+    role, action, tool, when, rc, reason = FAILING_STEPS[case]
+    vip = str(lab.topology.vip)
+    params = {"sync_interface": "eth1"} if "sync" in case else {}
+    try:
+        assert run_agent(lab, "start", vip, **params) == 0
+        if role == "promoted":
+            assert run_agent(lab, "promote", vip, **params) == 0
+        # A virtual service on the VIP, as ldirectord makes one on the director.
+        lab.ssh(NODE, f"ipvsadm -A -t {vip}:{PROBE_PORT} -s lc")
+        break_tool(lab, NODE, tool, when.format(vip=vip), rc)
+        returned, reasons = run_broken(lab, action, vip, **params)
+        assert returned == OCF_ERR_GENERIC, f"{action} returned {returned}"
+        assert reason in reasons, f"exit reason {reasons!r} does not say {reason!r}"
+    finally:
+        lab.ssh(NODE, f"rm -rf {BROKEN_TOOLS}", check=False)
+        assert run_agent(lab, "stop", vip, **params) == 0
+    held = lab.ssh(NODE, "ip -4 -o addr show").stdout
+    assert f" {vip}/" not in held
+    assert f"{vip}:" not in lab.ssh(NODE, "ipvsadm -Ln").stdout
+
+
+def test_a_probe_reads_a_missing_tool_as_not_running_a_recurring_monitor_as_an_error(
+    lab: Lab, node: str
+) -> None:
+    """Without ipvsadm on the node: a probe (interval 0) finds the resource not running,
+    a recurring monitor reports the tool missing (OCF_ERR_INSTALLED), since an instance
+    pacemaker started there has lost what it runs on."""
+    vip = str(lab.topology.vip)
+    hidden = "/run/lvs-agent-test/ipvsadm.hidden"
+    real = lab.ssh(NODE, "command -v ipvsadm").stdout.strip()
+    lab.ssh(NODE, f"mkdir -p {Path(hidden).parent} && mv {real} {hidden}")
+    try:
+        assert run_agent(lab, "monitor", vip) == 7  # OCF_NOT_RUNNING
+        recurring = run_agent(lab, "monitor", vip, CRM_meta_interval="10000")
+        assert recurring == 5  # OCF_ERR_INSTALLED
+    finally:
+        lab.ssh(NODE, f"mv {hidden} {real}")

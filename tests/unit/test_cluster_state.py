@@ -21,13 +21,13 @@ CRM_MON = """<pacemaker-result api-version="2.25" request="crm_mon -1 --output-a
   </nodes>
   <resources>
     <clone id="lvs-clone" multi_state="true" unique="false">
-      <resource id="lvs" resource_agent="ocf:heartbeat:lvs" role="Promoted" active="true">
+      <resource id="lvs" resource_agent="ocf:lvs-ha-lab:lvs" role="Promoted" active="true">
         <node name="node2" id="2" cached="true"/>
       </resource>
-      <resource id="lvs" resource_agent="ocf:heartbeat:lvs" role="Unpromoted" active="true">
+      <resource id="lvs" resource_agent="ocf:lvs-ha-lab:lvs" role="Unpromoted" active="true">
         <node name="node1" id="1" cached="true"/>
       </resource>
-      <resource id="lvs" resource_agent="ocf:heartbeat:lvs" role="Stopped" active="false"/>
+      <resource id="lvs" resource_agent="ocf:lvs-ha-lab:lvs" role="Stopped" active="false"/>
     </clone>
     <resource id="ldirectord" resource_agent="systemd:ldirectord" role="Started" active="true">
       <node name="node2" id="2" cached="true"/>
