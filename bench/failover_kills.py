@@ -17,18 +17,18 @@ from collections import Counter
 from pathlib import Path
 
 from checks.availability import balanced_again, failure_windows
-from lab.cluster import Cluster
+from lab.cluster import ClusterReader, actions, open_cluster
 from lab.control import Lab
 from lab.faults import NodeKill
 from probes.history import History
 from report import timeline
-from tests.failover.scenario import run_fault
+from scenarios.runner import run_fault
 
 
-def one_kill(lab: Lab, ops: Cluster, hold_s: float, folder: Path) -> dict[str, object]:
-    director, _ = ops.settle()
+def one_kill(lab: Lab, cluster: ClusterReader, hold_s: float, folder: Path) -> dict[str, object]:
+    director, _ = actions.settle(cluster)
     history = History()
-    run = run_fault(lab, ops, history, NodeKill(lab), director, hold_s=hold_s)
+    run = run_fault(lab, cluster, history, NodeKill(lab), director, hold_s=hold_s)
     timeline.save(history, folder)
     attempts = run.attempts_until_heal()
     windows = failure_windows(attempts, after=run.fault_at)
@@ -60,17 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.kills <= 50:
         p.error("--kills must be 1..50 (each takes ~2 min)")
     lab = Lab.find(args.name)
-    ops = Cluster(lab)
-    cell = ops.deployed()
+    cluster = open_cluster(lab)
+    cell = cluster.deployed_cell()
     rows = []
     for i in range(args.kills):
         folder = args.reports / "failover-kills" / f"kill-{i + 1:02d}"
-        rows.append(one_kill(lab, ops, args.hold, folder))
+        rows.append(one_kill(lab, cluster, args.hold, folder))
         print(json.dumps(rows[-1]), flush=True)
-    ops.settle()
+    actions.settle(cluster)
     answering = [r["answering_again_s"] for r in rows if r["answering_again_s"] is not None]
     result = {
-        "cell": cell.cell if cell else None,
+        "cell": cell.name if cell else None,
         "kills": rows,
         "answering_again_median_s": statistics.median(answering) if answering else None,
         "failed_after_first_recovery_total": sum(r["failed_after_first_recovery"] for r in rows),

@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 from lab import control, deploy, faults
-from lab.cluster import Cluster
+from lab.cluster import actions, open_cluster
 from lab.control import Lab
 from lab.image import ImageCache, ImageRecipe, uml_kernel_release
 from lab.releases import DEFAULT_RELEASE, RELEASES
 from lab.state import home
 
-INVENTORY = Path(__file__).parents[1] / "ansible" / "hosts"
+INVENTORY = deploy.ANSIBLE_DIR / "hosts"
 
 
 def used_memory_mib() -> float:
@@ -126,13 +126,13 @@ def deploy_figures(lab: Lab) -> dict[str, float]:
     hardened = deploy.DeploySettings(profile="hardened", corosync_links="dual")
     figures["switch_to_hardened_dual_s"], _ = deploy.deploy(lab, settings=hardened)
     figures["switch_back_to_seed_service_s"], _ = deploy.deploy(lab)
-    ops = Cluster(lab)
-    director, _ = ops.settle()
+    cluster = open_cluster(lab)
+    director, _ = actions.settle(cluster)
     kill = faults.NodeKill(lab)
     kill.apply(director)
     started = time.monotonic()
     kill.heal(director)
-    ops.settle()
+    actions.settle(cluster)
     figures["clean_again_after_director_kill_s"] = round(time.monotonic() - started, 1)
     return {k: round(v, 1) for k, v in figures.items()}
 

@@ -21,11 +21,10 @@ from typing import Any
 from lab import control, faults, leftovers
 from lab.control import Lab
 from lab.errors import LabError
+from lab.selftest import EFFECT_S, INVENTORY, service_answers
 from lab.state import lab_dir
 from lab.waiting import until
-from tests.lab.common import EFFECT_S, service_answers
 
-INVENTORY = Path(__file__).parents[1] / "ansible" / "hosts"
 Row = dict[str, Any]
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.runs import finish
 from lab import deploy
-from lab.cluster import Cluster
+from lab.cluster import deployed_cell
 from lab.control import Lab
 from lab.errors import LabError
 from lab.shell import say
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         lab = Lab.find(args.name)
-        found = Cluster(lab).deployed()
+        found = deployed_cell(lab)
     except LabError as exc:
         p.error(f"{exc} (make lab-up first)")
     failed = []
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(cell.name)
     finally:
         if found is not None:
-            say(f"deploying {found.cell} again, as found")
+            say(f"deploying {found.name} again, as found")
             deploy.deploy(lab, settings=found.settings())
     runs = [read_run(c.name, args.reports / "stacks" / c.slug / "latest") for c in CELLS]
     return finish(table(runs), args.reports / "stacks.md", failed)

@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from checks.cluster_state import IpvsConnection
 from checks.verdict import Verdict
+from lab.cluster.parse import IpvsConnection
 
 Record = dict[str, Any]
 NAME = "only the director balances (no ping-pong between directors)"

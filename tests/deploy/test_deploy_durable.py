@@ -9,7 +9,7 @@ import shlex
 import pytest
 
 from lab import deploy, faults
-from lab.cluster import Cluster
+from lab.cluster import ClusterReader, actions
 from lab.control import Lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
@@ -32,20 +32,20 @@ def digests(lab: Lab, node: str) -> dict[str, str]:
 
 
 def test_a_node_killed_right_after_a_deploy_keeps_what_it_wrote(
-    cluster: Lab, ops: Cluster, idle: str
+    lab: Lab, cluster: ClusterReader, director: str
 ) -> None:
-    node = next(n.name for n in cluster.nodes if n.name != idle)  # no failover in the way
-    reference = digests(cluster, node)
+    node = next(n.name for n in lab.nodes if n.name != director)  # no failover in the way
+    reference = digests(lab, node)
     assert sorted(reference) == sorted([*REWRITTEN, *KEPT]), "precondition: a deployed node"
-    cluster.ssh(node, f"rm -f {shlex.join(REWRITTEN)} && sync")
+    lab.ssh(node, f"rm -f {shlex.join(REWRITTEN)} && sync")
 
-    _, recap = deploy.deploy(cluster)
+    _, recap = deploy.deploy(lab)
     assert deploy.parse_recap(recap)[node]["changed"] >= len(REWRITTEN), recap
-    kill = faults.NodeKill(cluster)
+    kill = faults.NodeKill(lab)
     kill.apply(node)  # the power cut, as soon as the deploy returns
     try:
         assert kill.heal(node)["booted"] is True
-        assert digests(cluster, node) == reference
+        assert digests(lab, node) == reference
     finally:
-        ops.settle()  # the node rejoins, whatever the assertions said
-    assert ops.deployed() is not None, "the deploy record is the same on every node"
+        actions.settle(cluster)  # the node rejoins, whatever the assertions said
+    assert cluster.deployed_cell() is not None, "the deploy record is the same on every node"

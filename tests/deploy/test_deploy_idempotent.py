@@ -10,10 +10,10 @@ from lab.control import Lab
 pytestmark = pytest.mark.lab
 
 
-def test_second_deploy_reports_no_changes(cluster: Lab) -> None:
-    took, recap = deploy.deploy(cluster)
+def test_second_deploy_reports_no_changes(lab: Lab) -> None:
+    took, recap = deploy.deploy(lab)
     hosts = deploy.parse_recap(recap)
-    assert sorted(hosts) == sorted(n.name for n in cluster.nodes)
+    assert sorted(hosts) == sorted(n.name for n in lab.nodes)
     for name, counters in hosts.items():
         assert counters["failed"] == 0 and counters["unreachable"] == 0, (name, counters)
         assert counters["changed"] == 0, f"{name} changed on a second run: {counters}"

@@ -1,6 +1,7 @@
-"""Fixtures of the failover suites: the deployed cell read back from the cluster, corosync's
-timing as it runs, and a cluster settled before and after every scenario (every fault
-healed, every node back, one director, every real weighted, no failed actions)."""
+"""Fixtures of the failover suites: the NIC-down modes a test runs in, the director of a
+cluster settled before and after every scenario (every fault healed, every node back, one
+director, every real weighted, no failed actions), and the NIC-down scenario that the
+deployed cell's suite and the matrix share."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from lab.cluster import Cluster, Deployed
+from checks.arp import owner_per_round
+from checks.availability import answering_again
+from checks.directors import director_at_end
+from checks.verdict import Verdict, compose
+from lab.cluster import ClusterReader, actions
 from lab.control import Lab
 from lab.errors import LabError
-from lab.faults import NIC_MODES, Fault
+from lab.faults import NIC_MODES, nic_fault
 from lab.shell import say
+from probes.history import History
+from scenarios.expectations import director_nic_down, fault_window
+from scenarios.runner import FaultRun, run_fault
 
 # Fixture name -> the option that lists its NIC-down modes.
 MODE_OPTIONS = {"nic_mode": "--nic-modes", "matrix_mode": "--matrix-modes"}
@@ -32,30 +40,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(fixture, modes)
 
 
-def fault_or_skip(make: Callable[[], Fault]) -> Fault:
-    """The fault, or a skip that says why this lab cannot make it (a backend without the
-    capability: real hosts whose inventory names no power commands cannot be killed)."""
-    try:
-        return make()
-    except LabError as exc:
-        pytest.skip(str(exc))
-
-
-def read_cell(ops: Cluster) -> Deployed:
-    cell = ops.deployed()
-    if cell is None:
-        raise LabError("the nodes carry no complete deploy record: deploy (make deploy) first")
-    return cell
-
-
 @pytest.fixture
-def settled(cluster: Lab, ops: Cluster) -> Iterator[str]:
-    """The director of a settled cluster; the cluster is settled again afterwards, pass or
-    fail, so the next scenario never inherits a fault, a failcount or a missing node."""
-    director, took = ops.settle()
-    say(f"settled in {took:.0f}s, director {director}")
-    yield director
-    _, took = ops.settle()
+def director(cluster: ClusterReader) -> Iterator[str]:
+    """The director of a settled cluster (a scenario starts from a whole cluster, not an
+    idle one: its prober fills IPVS anyway); the cluster is settled again afterwards, pass
+    or fail, so the next scenario never inherits a fault, a failcount or a missing node."""
+    settled, took = actions.settle(cluster)
+    say(f"settled in {took:.0f}s, director {settled}")
+    yield settled
+    _, took = actions.settle(cluster)
     say(f"settled again in {took:.0f}s")
 
 
@@ -65,3 +58,47 @@ def progress_on_terminal(terminal: Callable) -> Iterator[None]:
     its progress lines go straight to the terminal, not into captured output."""
     with terminal():
         yield
+
+
+@pytest.fixture
+def nic_down_on_director(
+    lab: Lab, cluster: ClusterReader, history: History, request: pytest.FixtureRequest
+) -> Callable[[str], tuple[FaultRun, Verdict]]:
+    """The director's service NIC cut one way (mode) on the deployed cell, held for the
+    cell's window, healed: the run and its verdict (a strict xfail where the cell never
+    recovers). Shared by the deployed cell's suite and the matrix."""
+    return lambda mode: cut_directors_nic(lab, cluster, history, request, mode)
+
+
+def cut_directors_nic(
+    lab: Lab, cluster: ClusterReader, history: History, request: pytest.FixtureRequest, mode: str
+) -> tuple[FaultRun, Verdict]:
+    """The scenario and its verdict, for the deployed cell."""
+    try:
+        fault = nic_fault(lab, mode)
+    except LabError as exc:  # a backend without this capability says so
+        pytest.skip(str(exc))
+    cell = cluster.cell()
+    timing = cluster.failover_timing()
+    expect = director_nic_down(cell, timing)
+    history.event(
+        "cell", stack=cell.stack, profile=cell.profile, corosync_links=cell.corosync_links,
+        **timing,
+    )  # fmt: skip
+    if not expect.recovers:
+        never = pytest.mark.xfail(strict=True, raises=AssertionError, reason=expect.why)
+        request.applymarker(never)
+    window = fault_window(expect.window_bound_s, request.config.getoption("--fault-window"))
+    run = run_fault(lab, cluster, history, fault, cluster.director(), hold_s=window)
+    attempts = run.attempts_until_heal()
+    verdict = compose(
+        f"NIC down ({mode}) on the director, {cell.name}",
+        [
+            answering_again(
+                attempts, fault_at=run.fault_at, bound_s=expect.answering_s, on_the_path=True
+            ).with_details(balanced_again_s=run.balanced_again_s(lab)),
+            director_at_end(run.events["views"], cut=run.node, moved=expect.recovers),
+            owner_per_round(run.history.of("arp-sniffer"), vip=str(lab.topology.vip)),
+        ],
+    )
+    return run, verdict

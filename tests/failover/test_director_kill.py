@@ -18,16 +18,16 @@ from checks.arp import owner_per_round
 from checks.availability import answering_again, availability, one_outage
 from checks.sessions import sessions_outlive_failover
 from checks.verdict import Verdict, compose
-from lab.cluster import Cluster
+from harness.prerequisites import fault_or_skip
+from lab.cluster import ClusterReader, actions
 from lab.control import Lab
 from lab.faults import NodeKill
 from probes.client_side import HeldSessions
 from probes.history import History
 from report import timeline
-from tests.announcement import announcement_check
-from tests.failover.conftest import fault_or_skip, read_cell
-from tests.failover.expectations import director_killed, kill_window
-from tests.failover.scenario import FaultRun, run_fault
+from scenarios.announcement import announcement_check
+from scenarios.expectations import director_killed, kill_window
+from scenarios.runner import FaultRun, run_fault
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
 HELD_PER_NODE = 2
@@ -49,25 +49,25 @@ SECOND_OUTAGE = (
 
 @pytest.fixture(scope="module")
 def kill_run(
-    cluster: Lab,
-    ops: Cluster,
+    lab: Lab,
+    cluster: ClusterReader,
     request: pytest.FixtureRequest,
     reports_of: Callable,
     terminal: Callable,
 ) -> Iterator[FaultRun]:
-    kill = fault_or_skip(lambda: NodeKill(cluster))  # hosts without power commands cannot
+    kill = fault_or_skip(lambda: NodeKill(lab))  # hosts without power commands cannot
     with terminal():
-        director, _ = ops.settle()
+        director, _ = actions.settle(cluster)
     history = History()
     try:
-        timing = ops.failover_timing()
+        timing = cluster.failover_timing()
         history.event("failover timing", **timing)
         window = kill_window(request.config.getoption("--fault-window"))
-        topo = cluster.topology
+        topo = lab.topology
         # Sessions held through the failover (two per node, placed by lc on the idle
         # cluster), pinged once at the end of the window, before the killed node is back.
-        with HeldSessions(cluster, str(topo.vip), topo.port, timeout=HELD_PING_TIMEOUT_S) as held:
-            for _ in range(HELD_PER_NODE * len(cluster.nodes)):
+        with HeldSessions(lab, str(topo.vip), topo.port, timeout=HELD_PING_TIMEOUT_S) as held:
+            for _ in range(HELD_PER_NODE * len(lab.nodes)):
                 history.add("holder", **held.open())
 
             def ping_held() -> None:
@@ -75,15 +75,15 @@ def kill_run(
 
             with terminal():
                 run = run_fault(
-                    cluster, ops, history, kill, director, hold_s=window, at_window_end=ping_held
+                    lab, cluster, history, kill, director, hold_s=window, at_window_end=ping_held
                 )
-        run.events["expectation"] = director_killed(timing, read_cell(ops))
-        run.events["ipvs sync"] = ops.ipvs_sync()
+        run.events["expectation"] = director_killed(timing, cluster.cell())
+        run.events["ipvs sync"] = cluster.ipvs_sync()
         # The killed node boots on heal; once it has rejoined, who directs says whether it
         # took the VIP back (judged by test_the_killed_node_rejoins_...).
         with terminal():
-            run.events["director after rejoin"], _ = ops.settle()
-        run.events["keeps director"] = ops.keeps_director()
+            run.events["director after rejoin"], _ = actions.settle(cluster)
+        run.events["keeps director"] = cluster.keeps_director()
         history.event(
             "rejoined",
             director=run.events["director after rejoin"],
@@ -93,11 +93,11 @@ def kill_run(
     finally:
         timeline.save(history, reports_of(request.node))
         with terminal():
-            ops.settle()
+            actions.settle(cluster)
 
 
 def test_vip_answers_again_from_another_node(
-    kill_run: FaultRun, ops: Cluster, judge: Callable[[Verdict], Verdict]
+    kill_run: FaultRun, cluster: ClusterReader, judge: Callable[[Verdict], Verdict]
 ) -> None:
     expect = kill_run.events["expectation"]
     promoted = sorted(kill_run.events.get("promoting", {}))
@@ -114,13 +114,15 @@ def test_vip_answers_again_from_another_node(
                     fault_at=kill_run.fault_at,
                     bound_s=expect.answering_s,
                     on_the_path=True,
-                ).with_details(balanced_again_s=kill_run.balanced_again_s(ops.lab)),
+                ).with_details(balanced_again_s=kill_run.balanced_again_s(cluster.lab)),
                 Verdict.judge(
                     "another node promoted",
                     [] if len(promoted) == 1 else [f"promoted while dead: {promoted or 'none'}"],
                     {"killed": kill_run.node, "promoted": promoted, "why": expect.why},
                 ),
-                owner_per_round(kill_run.history.of("arp-sniffer"), vip=str(ops.lab.topology.vip)),
+                owner_per_round(
+                    kill_run.history.of("arp-sniffer"), vip=str(cluster.lab.topology.vip)
+                ),
                 Verdict.judge(
                     "the dead node never answers",
                     [] if kill_run.node not in after else [f"{kill_run.node} answered"],
@@ -133,7 +135,7 @@ def test_vip_answers_again_from_another_node(
 
 
 def test_new_director_announces_itself(
-    kill_run: FaultRun, ops: Cluster, judge: Callable[[Verdict], Verdict]
+    kill_run: FaultRun, cluster: ClusterReader, judge: Callable[[Verdict], Verdict]
 ) -> None:
     # From pacemaker's request (the agent announces before its own "promoting:" line), or
     # from keepalived's "Entering MASTER STATE".
@@ -141,9 +143,9 @@ def test_new_director_announces_itself(
     if len(promoted) != 1:
         pytest.fail(f"no single new director to judge: promote asked of {sorted(promoted)}")
     ((new, promoted_at),) = promoted.items()
-    announced = announcement_check(ops, str(ops.lab.topology.vip))
+    announced = announcement_check(cluster, str(cluster.lab.topology.vip))
     verdict = judge(
-        announced(kill_run.history.of("arp-sniffer"), ops.service_mac(new), promoted_at)
+        announced(kill_run.history.of("arp-sniffer"), cluster.service_mac(new), promoted_at)
     )
     assert verdict.valid is True, verdict
 
@@ -187,13 +189,13 @@ def test_sessions_in_flight_outlive_the_failover(
 
 def test_no_connection_fails_after_the_vip_answers_again(
     kill_run: FaultRun,
-    ops: Cluster,
+    cluster: ClusterReader,
     judge: Callable[[Verdict], Verdict],
     request: pytest.FixtureRequest,
 ) -> None:
     """Every failure window counts, not only the first: all closed within the bound
     (checks.availability), and none after the VIP answered again (one_outage)."""
-    if read_cell(ops).profile == "seed":
+    if cluster.cell().profile == "seed":
         second = pytest.mark.xfail(strict=True, raises=AssertionError, reason=SECOND_OUTAGE)
         request.applymarker(second)
     expect = kill_run.events["expectation"]

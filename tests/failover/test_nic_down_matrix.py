@@ -19,22 +19,21 @@ import pytest
 from checks.arp import owner_per_round
 from checks.availability import availability, one_outage
 from checks.verdict import Verdict, compose
+from harness.prerequisites import fault_or_skip
 from lab import deploy
-from lab.cluster import Cluster, Deployed
+from lab.cluster import Cell, ClusterReader, actions
 from lab.control import Lab
 from lab.faults import NodeKill
 from probes.history import History
-from tests.failover.conftest import fault_or_skip, read_cell
-from tests.failover.expectations import director_killed, kill_window
-from tests.failover.scenario import run_fault
-from tests.failover.test_nic_down import nic_down_on_director
+from scenarios.expectations import director_killed, kill_window
+from scenarios.runner import FaultRun, run_fault
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
-CELLS = [Deployed("seed", "dual"), Deployed("hardened", "dual")]
+CELLS = [Cell("seed", "dual"), Cell("hardened", "dual")]
 
 
-def deploy_cell(lab: Lab, ops: Cluster, cell: Deployed, terminal: Callable) -> None:
-    if ops.deployed() == cell:
+def deploy_cell(lab: Lab, cluster: ClusterReader, cell: Cell, terminal: Callable) -> None:
+    if cluster.deployed_cell() == cell:
         return
     with terminal():
         deploy.deploy(lab, settings=cell.settings())
@@ -42,58 +41,59 @@ def deploy_cell(lab: Lab, ops: Cluster, cell: Deployed, terminal: Callable) -> N
 
 @pytest.fixture(scope="module")
 def original_cell(
-    cluster: Lab, ops: Cluster, request: pytest.FixtureRequest, terminal: Callable
+    lab: Lab, cluster: ClusterReader, request: pytest.FixtureRequest, terminal: Callable
 ) -> Iterator[None]:
-    if ops.stack != "pacemaker":
-        pytest.skip(f"{ops.stack} stack: the matrix is pacemaker's profiles and layouts")
-    if cluster.state.backend == "hosts":
+    if cluster.stack != "pacemaker":
+        pytest.skip(f"{cluster.stack} stack: the matrix is pacemaker's profiles and layouts")
+    if lab.state.backend == "hosts":
         pytest.skip("the matrix redeploys other cells: never on real hosts")
     if not request.config.getoption("--switch-cells"):
         pytest.skip("the matrix redeploys other cells: pass --switch-cells to allow it")
-    ops.settle()
-    before = read_cell(ops)
+    actions.settle(cluster)
+    before = cluster.cell()
     yield
-    ops.settle()
-    deploy_cell(cluster, ops, before, terminal)
+    actions.settle(cluster)
+    deploy_cell(lab, cluster, before, terminal)
 
 
-@pytest.fixture(scope="module", params=CELLS, ids=[c.cell for c in CELLS])
+@pytest.fixture(scope="module", params=CELLS, ids=[c.name for c in CELLS])
 def cell(
     original_cell: None,
-    cluster: Lab,
-    ops: Cluster,
+    lab: Lab,
+    cluster: ClusterReader,
     request: pytest.FixtureRequest,
     terminal: Callable,
-) -> Deployed:
-    ops.settle()
-    deploy_cell(cluster, ops, request.param, terminal)
-    got = read_cell(ops)
-    assert got == request.param, f"deployed {got.cell}, asked for {request.param.cell}"
+) -> Cell:
+    actions.settle(cluster)
+    deploy_cell(lab, cluster, request.param, terminal)
+    got = cluster.cell()
+    assert got == request.param, f"deployed {got.name}, asked for {request.param.name}"
     # The switch reloads corosync.conf in place: the running links must follow.
-    links = {n.name: ops.corosync_links(n.name) for n in cluster.nodes}
+    links = {n.name: cluster.corosync_links(n.name) for n in lab.nodes}
     want = got.knet_links
-    assert set(links.values()) == {want}, f"{got.cell}: corosync runs links {links}, not {want}"
+    assert set(links.values()) == {want}, f"{got.name}: corosync runs links {links}, not {want}"
     return got
 
 
 def test_nic_down_cell(
-    cell: Deployed,
-    cluster: Lab,
-    ops: Cluster,
-    settled: str,
+    cell: Cell,
+    lab: Lab,
+    cluster: ClusterReader,
+    director: str,
     history: History,
     judge: Callable[[Verdict], Verdict],
     request: pytest.FixtureRequest,
     matrix_mode: str,
+    nic_down_on_director: Callable[[str], tuple[FaultRun, Verdict]],
 ) -> None:
-    _, verdict = nic_down_on_director(cluster, ops, history, request, matrix_mode)
+    _, verdict = nic_down_on_director(matrix_mode)
     judge(verdict)
     assert verdict.valid is True, verdict
 
 
 @pytest.fixture
-def kill_cell(cell: Deployed, request: pytest.FixtureRequest) -> Deployed:
-    """The cell, if its director kill runs here (asked before `settled`: a skip costs
+def kill_cell(cell: Cell, request: pytest.FixtureRequest) -> Cell:
+    """The cell, if its director kill runs here (asked before `director`: a skip costs
     nothing)."""
     if cell.profile == "seed":
         pytest.skip("seed's director kill is judged in test_director_kill.py")
@@ -103,10 +103,10 @@ def kill_cell(cell: Deployed, request: pytest.FixtureRequest) -> Deployed:
 
 
 def test_director_kill_cell(
-    kill_cell: Deployed,
-    cluster: Lab,
-    ops: Cluster,
-    settled: str,
+    kill_cell: Cell,
+    lab: Lab,
+    cluster: ClusterReader,
+    director: str,
     history: History,
     judge: Callable[[Verdict], Verdict],
     request: pytest.FixtureRequest,
@@ -115,27 +115,27 @@ def test_director_kill_cell(
     tuned token's bound. seed's kill is tests/failover/test_director_kill.py's, on the
     deployed cell."""
     cell = kill_cell
-    timing = ops.failover_timing()
+    timing = cluster.failover_timing()
     expect = director_killed(timing, cell)
     history.event("cell", profile=cell.profile, corosync_links=cell.corosync_links, **timing)
     run = run_fault(
+        lab,
         cluster,
-        ops,
         history,
-        fault_or_skip(lambda: NodeKill(cluster)),
-        settled,
+        fault_or_skip(lambda: NodeKill(lab)),
+        director,
         hold_s=kill_window(request.config.getoption("--fault-window")),
     )
     attempts = run.attempts_until_heal()
     verdict = judge(
         compose(
-            f"director killed, {cell.cell}: one outage, within the bound",
+            f"director killed, {cell.name}: one outage, within the bound",
             [
                 availability(
                     attempts, fault_at=run.fault_at, bound_s=expect.bound_s, on_the_path=True
-                ).with_details(balanced_again_s=run.balanced_again_s(cluster)),
+                ).with_details(balanced_again_s=run.balanced_again_s(lab)),
                 one_outage(attempts, fault_at=run.fault_at),
-                owner_per_round(history.of("arp-sniffer"), vip=str(cluster.topology.vip)),
+                owner_per_round(history.of("arp-sniffer"), vip=str(lab.topology.vip)),
             ],
         )
     )

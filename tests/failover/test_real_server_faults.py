@@ -17,28 +17,30 @@ from checks.arp import owner_per_round
 from checks.availability import failures_only_sent_to
 from checks.directors import director_stays
 from checks.verdict import Verdict, compose
-from lab.cluster import Cluster
+from harness.prerequisites import fault_or_skip
+from lab.cluster import ClusterReader, actions
 from lab.control import Lab
 from lab.errors import LabError
 from lab.faults import Fault, NodeKill, nic_fault
 from probes.history import History
-from tests.failover.conftest import fault_or_skip
-from tests.failover.expectations import fault_window, real_server_out_bound
-from tests.failover.scenario import FaultRun, run_fault
+from scenarios.expectations import fault_window, real_server_out_bound
+from scenarios.runner import FaultRun, run_fault
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
 
 
-def weight_watch(ops: Cluster, history: History, director: str, real: str) -> Callable[[], None]:
+def weight_watch(
+    cluster: ClusterReader, history: History, director: str, real: str
+) -> Callable[[], None]:
     """A tick for the fault window: records when the director first lists real at weight 0."""
-    port = ops.lab.topology.port
+    port = cluster.lab.topology.port
     seen: list[float] = []
 
     def tick() -> None:
         if seen:
             return
         try:
-            weight = ops.weight_by_node(director, port).get(real)
+            weight = cluster.weight_by_node(director, port).get(real)
         except LabError:  # one slow ssh round trip is not the scenario's concern
             return
         if weight == 0:
@@ -59,9 +61,9 @@ def quiesced_in_time(run: FaultRun, bound_s: float) -> Verdict:
     return Verdict.judge("the director quiesces it within the bound", problems, details)
 
 
-def weighted_in_again(ops: Cluster, real: str) -> Verdict:
-    director, took = ops.settle()
-    weights = ops.weight_by_node(director, ops.lab.topology.port)
+def weighted_in_again(cluster: ClusterReader, real: str) -> Verdict:
+    director, took = actions.settle(cluster)
+    weights = cluster.weight_by_node(director, cluster.lab.topology.port)
     problems = [] if weights.get(real, 0) > 0 else [f"{real} at weight {weights.get(real)}"]
     details = {"weights": weights, "settled_in_s": round(took, 1)}
     return Verdict.judge("weighted in again after the heal", problems, details)
@@ -80,16 +82,20 @@ BACKUP_TAKES_VIP = (
 
 
 def real_server_fails(
-    lab: Lab, ops: Cluster, history: History, request: pytest.FixtureRequest, fault: Fault,
+    lab: Lab,
+    cluster: ClusterReader,
+    history: History,
+    request: pytest.FixtureRequest,
+    fault: Fault,
     director: str,
-) -> Verdict:  # fmt: skip
+) -> Verdict:
     real = next(n.name for n in lab.nodes if n.name != director)
     bound = real_server_out_bound(
-        *ops.check_timing(director),
+        *cluster.check_timing(director),
     )
     window = fault_window(bound, request.config.getoption("--fault-window"))
-    watch = weight_watch(ops, history, director, real)
-    run = run_fault(lab, ops, history, fault, real, hold_s=window, watch=watch)
+    watch = weight_watch(cluster, history, director, real)
+    run = run_fault(lab, cluster, history, fault, real, hold_s=window, watch=watch)
     attempts = run.attempts_until_heal()
     return compose(
         f"{fault.name} on real server {real}, director {director}",
@@ -98,36 +104,36 @@ def real_server_fails(
             failures_only_sent_to(attempts, fault_at=run.fault_at, node=real),
             director_stays(run.events["views"], director=run.director_before, cut=run.node),
             owner_per_round(history.of("arp-sniffer"), vip=str(lab.topology.vip)),
-            weighted_in_again(ops, real),
+            weighted_in_again(cluster, real),
         ],
     )
 
 
 def test_a_killed_real_server_is_taken_out_and_back(
-    cluster: Lab,
-    ops: Cluster,
-    settled: str,
+    lab: Lab,
+    cluster: ClusterReader,
+    director: str,
     history: History,
     judge: Callable[[Verdict], Verdict],
     request: pytest.FixtureRequest,
 ) -> None:
-    kill = fault_or_skip(lambda: NodeKill(cluster))  # hosts without power commands cannot
-    verdict = judge(real_server_fails(cluster, ops, history, request, kill, settled))
+    kill = fault_or_skip(lambda: NodeKill(lab))  # hosts without power commands cannot
+    verdict = judge(real_server_fails(lab, cluster, history, request, kill, director))
     assert verdict.valid is True, verdict
 
 
 def test_a_real_server_whose_nic_goes_down_is_taken_out_and_back(
-    cluster: Lab,
-    ops: Cluster,
-    settled: str,
+    lab: Lab,
+    cluster: ClusterReader,
+    director: str,
     history: History,
     judge: Callable[[Verdict], Verdict],
     request: pytest.FixtureRequest,
     matrix_mode: str,
 ) -> None:
-    fault = fault_or_skip(lambda: nic_fault(cluster, matrix_mode))
-    if ops.stack == "keepalived" and matrix_mode == "drop":
+    fault = fault_or_skip(lambda: nic_fault(lab, matrix_mode))
+    if cluster.stack == "keepalived" and matrix_mode == "drop":
         stolen = pytest.mark.xfail(strict=True, raises=AssertionError, reason=BACKUP_TAKES_VIP)
         request.applymarker(stolen)
-    verdict = judge(real_server_fails(cluster, ops, history, request, fault, settled))
+    verdict = judge(real_server_fails(lab, cluster, history, request, fault, director))
     assert verdict.valid is True, verdict

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import pytest
 
 from checks.verdict import Verdict
-from lab.cluster import Cluster
+from lab.cluster import ClusterReader
 from lab.control import Lab
 from probes import nc
 from probes.client_side import HeldSessions
@@ -37,12 +37,12 @@ def nc_from(lab: Lab, node: str, count: int) -> list[str | None]:
 
 
 def test_a_real_server_reaching_the_vip_is_answered_by_itself(
-    cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
+    lab: Lab, cluster: ClusterReader, history: History, judge: Callable[[Verdict], Verdict]
 ) -> None:
-    director = ops.director()
+    director = cluster.director()
     verdicts = []
-    for node in (n.name for n in cluster.nodes if n.name != director):
-        answers = nc_from(cluster, node, FROM_NODE_CONNECTIONS)
+    for node in (n.name for n in lab.nodes if n.name != director):
+        answers = nc_from(lab, node, FROM_NODE_CONNECTIONS)
         history.add("nc-from-node", node=node, answers=answers)
         problems = [] if answers == [node] * FROM_NODE_CONNECTIONS else [f"answers {answers}"]
         verdicts.append(judge(Verdict.judge(f"{node} -> VIP answered by {node}", problems, {})))
@@ -65,16 +65,16 @@ def local_redirect(lab: Lab, node: str) -> Iterator[None]:
 
 @pytest.mark.stack("keepalived", reason="pacemaker's director balances its own connections")
 def test_on_keepalived_the_director_reaching_the_vip_is_answered_by_itself(
-    cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
+    lab: Lab, cluster: ClusterReader, history: History, judge: Callable[[Verdict], Verdict]
 ) -> None:
     """(b) does not hold on keepalived: its fwmark rules mark packets coming in on the
     service NIC only, so the director's own connections to the VIP meet no IPVS service
     and, the VIP being on its lo, it answers them itself."""
-    cell = ops.deployed()
+    cell = cluster.deployed_cell()
     if cell is None or cell.profile != "fwmark":
         pytest.skip("judges the fwmark rules; the naive ones balance the director's own too")
-    director = ops.director()
-    answers = nc_from(cluster, director, FROM_NODE_CONNECTIONS)
+    director = cluster.director()
+    answers = nc_from(lab, director, FROM_NODE_CONNECTIONS)
     history.add("nc-from-director", node=director, answers=answers)
     wrong = [a for a in answers if a != director]
     verdict = judge(
@@ -94,16 +94,19 @@ def test_on_keepalived_the_director_reaching_the_vip_is_answered_by_itself(
 )
 @pytest.mark.ipvs_leftovers  # its failed attempts stay active in IPVS for 60 s
 def test_the_director_reaching_the_vip_works_only_when_scheduled_to_itself(
-    cluster: Lab, ops: Cluster, idle: str, history: History, judge: Callable[[Verdict], Verdict]
+    lab: Lab,
+    cluster: ClusterReader,
+    director: str,
+    history: History,
+    judge: Callable[[Verdict], Verdict],
 ) -> None:
     # `idle`: no active entries to start from (an earlier failed attempt from the director
     # stays active in IPVS for its 60 s SYN_RECV timeout and would skew lc's choices).
-    topo = cluster.topology
-    director = idle
-    names = [n.name for n in cluster.nodes]
+    topo = lab.topology
+    names = [n.name for n in lab.nodes]
     others = [n for n in names if n != director]
     outcomes: list[dict] = []
-    with HeldSessions(cluster, str(topo.vip), topo.port) as sessions:
+    with HeldSessions(lab, str(topo.vip), topo.port) as sessions:
         held = [history.add("holder", **sessions.open()) for _ in names]
         assert sorted(r["node"] for r in held) == sorted(names), f"precondition: lc 1/1/1 {held}"
         for target in [director, *others]:
@@ -112,12 +115,12 @@ def test_the_director_reaching_the_vip_works_only_when_scheduled_to_itself(
             outcome: dict = {"scheduled_to": target}
             if target == others[-1]:
                 # With the work-around the same attempt never reaches IPVS.
-                with local_redirect(cluster, director):
-                    (outcome["with_redirect"],) = nc_from(cluster, director, 1)
-            outcome["active_before"] = ops.active_by_node(director, topo.port)
-            (outcome["answer"],) = nc_from(cluster, director, 1)
+                with local_redirect(lab, director):
+                    (outcome["with_redirect"],) = nc_from(lab, director, 1)
+            outcome["active_before"] = cluster.active_by_node(director, topo.port)
+            (outcome["answer"],) = nc_from(lab, director, 1)
             history.add("nc-from-director", **outcome)
-            history.add("ipvs-connections", node=director, table=ops.connections(director))
+            history.add("ipvs-connections", node=director, table=cluster.connections(director))
             outcomes.append(outcome)
             if outcome["answer"] is not None:
                 # A finished connection leaves no active entry: put the session back (lc

@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from checks.cluster_state import IpvsConnection, parse_ipvs_connections
 from checks.director_loop import only_the_director_balances
 from checks.verdict import Verdict
 from lab import deploy
-from lab.cluster import Cluster
+from lab.cluster import ClusterReader, actions
+from lab.cluster.parse import IpvsConnection, parse_ipvs_connections
 from lab.control import Lab
 from probes.client_side import AvailabilityProber
 from probes.history import History
@@ -41,8 +41,8 @@ def connection_tables(lab: Lab) -> dict[str, list[IpvsConnection]]:
     }
 
 
-def probe_and_judge(lab: Lab, ops: Cluster, history: History) -> Verdict:
-    director = ops.director()
+def probe_and_judge(lab: Lab, cluster: ClusterReader, history: History) -> Verdict:
+    director = cluster.director()
     topo = lab.topology
     with AvailabilityProber(lab, str(topo.vip), topo.port, max_seconds=PROBE_S + 30) as prober:
         time.sleep(PROBE_S)
@@ -57,44 +57,48 @@ def probe_and_judge(lab: Lab, ops: Cluster, history: History) -> Verdict:
 
 
 def test_only_the_director_balances(
-    cluster: Lab, ops: Cluster, idle: str, history: History, judge: Callable[[Verdict], Verdict]
+    lab: Lab,
+    cluster: ClusterReader,
+    director: str,
+    history: History,
+    judge: Callable[[Verdict], Verdict],
 ) -> None:
-    verdict = judge(probe_and_judge(cluster, ops, history))
+    verdict = judge(probe_and_judge(lab, cluster, history))
     assert verdict.valid is True, verdict
 
 
 @pytest.fixture
 def naive_rules(
-    cluster: Lab, ops: Cluster, request: pytest.FixtureRequest, terminal: Callable
+    lab: Lab, cluster: ClusterReader, request: pytest.FixtureRequest, terminal: Callable
 ) -> Iterator[None]:
     """keepalived's naive rules deployed in place; the deployed rules again afterwards."""
-    if cluster.state.backend == "hosts":
+    if lab.state.backend == "hosts":
         pytest.skip("deploys other rules in place: never on real hosts")
     if not request.config.getoption("--switch-cells"):
         pytest.skip("deploys other rules in place: pass --switch-cells to allow it")
-    deployed = ops.deployed()
+    deployed = cluster.deployed_cell()
     assert deployed is not None and deployed.stack == "keepalived"
     naive = deploy.DeploySettings(stack="keepalived", keepalived_rules="naive")
     try:
         with terminal():
-            deploy.deploy(cluster, settings=naive)
-            ops.wait_idle()
+            deploy.deploy(lab, settings=naive)
+            actions.wait_idle(cluster)
         yield
     finally:
         with terminal():
-            deploy.deploy(cluster, settings=deployed.settings())
-            ops.settle()
+            deploy.deploy(lab, settings=deployed.settings())
+            actions.settle(cluster)
 
 
 @pytest.mark.stack("keepalived", reason="the naive rules are keepalived's (see the module)")
 @pytest.mark.ipvs_leftovers  # bounced connections stay half-open in IPVS for 60 s
 def test_naive_keepalived_rules_bounce_connections_between_directors(
-    cluster: Lab,
-    ops: Cluster,
+    lab: Lab,
+    cluster: ClusterReader,
     naive_rules: None,
     history: History,
     judge: Callable[[Verdict], Verdict],
 ) -> None:
-    verdict = judge(probe_and_judge(cluster, ops, history))
+    verdict = judge(probe_and_judge(lab, cluster, history))
     assert verdict.valid is False, f"the naive rules balanced nothing twice: {verdict}"
     assert any(verdict.details["balanced_again"].values()), verdict

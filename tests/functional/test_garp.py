@@ -18,11 +18,11 @@ import pytest
 
 from checks.arp import one_owner
 from checks.verdict import Verdict, compose
-from lab.cluster import Cluster
+from lab.cluster import ClusterReader, actions, journal
 from lab.control import Lab
 from probes.client_side import ArpSniffer, arp_query, sample
 from probes.history import History
-from tests.announcement import VRRP_GARP, announcement_check
+from scenarios.announcement import VRRP_GARP, announcement_check
 
 pytestmark = pytest.mark.lab
 
@@ -42,12 +42,12 @@ LISTEN_AFTER_S = 2.0
 
 
 @pytest.fixture
-def restore_director(ops: Cluster) -> Iterator[str]:
+def restore_director(cluster: ClusterReader) -> Iterator[str]:
     """The director when the test starts; it is the director again when the test ends."""
-    original = ops.director()
+    original = cluster.director()
     yield original
-    if ops.director() != original:
-        ops.move_director(original)
+    if cluster.director() != original:
+        actions.move_director(cluster, original)
 
 
 def neighbour_mac(lab: Lab, ip: str) -> str | None:
@@ -56,22 +56,22 @@ def neighbour_mac(lab: Lab, ip: str) -> str | None:
     return out[out.index("lladdr") + 1].lower() if "lladdr" in out else None
 
 
-def owner_verdict(lab: Lab, ops: Cluster, history: History, director: str) -> Verdict:
+def owner_verdict(lab: Lab, cluster: ClusterReader, history: History, director: str) -> Verdict:
     vip = str(lab.topology.vip)
     answers = history.extend("arp-query", arp_query(lab, vip))
-    return one_owner(answers, vip=vip, owner_mac=ops.service_mac(director))
+    return one_owner(answers, vip=vip, owner_mac=cluster.service_mac(director))
 
 
 def test_only_the_director_answers_arp_for_the_vip(
-    cluster: Lab, ops: Cluster, history: History, judge: Callable[[Verdict], Verdict]
+    lab: Lab, cluster: ClusterReader, history: History, judge: Callable[[Verdict], Verdict]
 ) -> None:
-    verdict = judge(owner_verdict(cluster, ops, history, ops.director()))
+    verdict = judge(owner_verdict(lab, cluster, history, cluster.director()))
     assert verdict.valid is True, verdict
 
 
 def test_new_director_announces_itself_with_gratuitous_arp(
-    cluster: Lab,
-    ops: Cluster,
+    lab: Lab,
+    cluster: ClusterReader,
     history: History,
     judge: Callable[[Verdict], Verdict],
     restore_director: str,
@@ -79,36 +79,36 @@ def test_new_director_announces_itself_with_gratuitous_arp(
     """The director goes round every node and back to the first: each new director
     announces itself, each time one MAC answers for the VIP before and after, and the
     client side's entry follows."""
-    vip = str(cluster.topology.vip)
+    vip = str(lab.topology.vip)
     first = restore_director
-    names = [n.name for n in cluster.nodes]
+    names = [n.name for n in lab.nodes]
     tour = [first, *(n for n in names if n != first), first]
-    announced = announcement_check(ops, vip)
+    announced = announcement_check(cluster, vip)
     listen_s = LISTEN_AFTER_S + (VRRP_GARP.delay_s + VRRP_GARP.delay_tolerance_s) * (
-        ops.stack == "keepalived"
+        cluster.stack == "keepalived"
     )
     # One connection through the VIP gives the client side a neighbour entry for it (the
     # director's MAC); each gratuitous ARP must then override it.
-    assert all(r["ok"] for r in sample(cluster, vip, cluster.topology.port, 1))
-    assert neighbour_mac(cluster, vip) == ops.service_mac(first), "precondition"
+    assert all(r["ok"] for r in sample(lab, vip, lab.topology.port, 1))
+    assert neighbour_mac(lab, vip) == cluster.service_mac(first), "precondition"
 
     verdicts = []
     for old, new in itertools.pairwise(tour):
-        new_mac = ops.service_mac(new)
-        verdicts.append(owner_verdict(cluster, ops, history, old))
-        with ArpSniffer(cluster) as sniffer:
+        new_mac = cluster.service_mac(new)
+        verdicts.append(owner_verdict(lab, cluster, history, old))
+        with ArpSniffer(lab) as sniffer:
             since = time.time()
             history.event("move director", frm=old, to=new)
-            took = ops.move_director(new)
+            took = actions.move_director(cluster, new)
             history.event("director moved", to=new, seconds=round(took, 1))
             time.sleep(listen_s)
             frames = history.extend("arp-sniffer", sniffer.stop())
-        entry_after = neighbour_mac(cluster, vip)  # before any traffic could refresh it
-        offset = ops.clock_offset(new)
+        entry_after = neighbour_mac(lab, vip)  # before any traffic could refresh it
+        offset = journal.clock_offset(lab, new)
         history.event(
             "clock offset", node=new, seconds=offset.seconds, uncertainty=offset.uncertainty
         )
-        logged = ops.log_times(new, PROMOTE_MARKS[ops.stack], since, offset)
+        logged = journal.log_times(lab, new, PROMOTE_MARKS[cluster.stack], since, offset)
         for what, at in sorted(logged.items(), key=lambda item: item[1]):
             history.event(what, t=at, node=new)
         promoted_at = logged.get("promote requested")
@@ -120,6 +120,6 @@ def test_new_director_announces_itself_with_gratuitous_arp(
                 {"to": new, "entry": entry_after},
             )
         )
-        verdicts.append(owner_verdict(cluster, ops, history, new))
+        verdicts.append(owner_verdict(lab, cluster, history, new))
     verdict = judge(compose("GARP on every director move", verdicts))
     assert verdict.valid is True, verdict

@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from checks.verdict import Verdict, compose
-from lab.cluster import Cluster
+from lab.cluster import ClusterReader, actions
 from lab.control import Lab
 from lab.waiting import wait_for
 from probes.client_side import sample
 from probes.history import History
-from tests.failover.expectations import real_server_out_bound
+from scenarios.expectations import real_server_out_bound
 
 pytestmark = pytest.mark.lab
 
@@ -25,63 +25,60 @@ SAMPLES = 9
 
 
 @pytest.fixture
-def responders_restored(cluster: Lab, ops: Cluster) -> Iterator[None]:
+def responders_restored(lab: Lab, cluster: ClusterReader) -> Iterator[None]:
     yield
-    for node in cluster.nodes:
-        ops.responder(node.name, "start")
+    for node in lab.nodes:
+        actions.responder(cluster, node.name, "start")
 
 
 @pytest.mark.parametrize("role", ["real server", "director"])
 def test_ldirectord_quiesces_a_dead_real_and_restores_it(
-    cluster: Lab,
-    ops: Cluster,
+    lab: Lab,
+    cluster: ClusterReader,
     history: History,
     judge: Callable[[Verdict], Verdict],
     responders_restored: None,
-    idle: str,
+    director: str,
     role: str,
 ) -> None:
-    topo = cluster.topology
+    topo = lab.topology
     vip, port = str(topo.vip), topo.port
-    director = idle
     target = (
-        director
-        if role == "director"
-        else next(n.name for n in cluster.nodes if n.name != director)
+        director if role == "director" else next(n.name for n in lab.nodes if n.name != director)
     )
     # The same bound as a dead real server's (the failover suites explain it); a stopped
     # responder is refused at once, so it is met with room to spare.
     bound = real_server_out_bound(
-        *ops.check_timing(director),
+        *cluster.check_timing(director),
     )
-    assert ops.weight_by_node(director, port)[target] > 0, "precondition: target in rotation"
+    assert cluster.weight_by_node(director, port)[target] > 0, "precondition: target in rotation"
 
     history.event("responder stop", node=target)
     stopped = time.monotonic()
-    ops.responder(target, "stop")
+    actions.responder(cluster, target, "stop")
     weights, _ = wait_for(
         f"{target}'s weight drops to 0",
-        lambda: w if (w := ops.weight_by_node(director, port))[target] == 0 else None,
+        lambda: w if (w := cluster.weight_by_node(director, port))[target] == 0 else None,
         deadline=bound,
     )
     out_after = time.monotonic() - stopped
     history.event("weight 0", node=target, seconds=round(out_after, 1), weights=weights)
-    while_out = history.extend("sampler", sample(cluster, vip, port, SAMPLES))
+    while_out = history.extend("sampler", sample(lab, vip, port, SAMPLES))
 
     history.event("responder start", node=target)
     started = time.monotonic()
-    ops.responder(target, "start")
+    actions.responder(cluster, target, "start")
     weights_back, _ = wait_for(
         f"{target}'s weight comes back",
-        lambda: w if (w := ops.weight_by_node(director, port))[target] > 0 else None,
+        lambda: w if (w := cluster.weight_by_node(director, port))[target] > 0 else None,
         deadline=bound,
     )
     back_after = time.monotonic() - started
     history.event("weight back", node=target, seconds=round(back_after, 1), weights=weights_back)
-    after = history.extend("sampler", sample(cluster, vip, port, SAMPLES))
+    after = history.extend("sampler", sample(lab, vip, port, SAMPLES))
 
     answered_out = [r["node"] if r["ok"] else None for r in while_out]
-    listed = sorted(weights) == sorted(n.name for n in cluster.nodes)
+    listed = sorted(weights) == sorted(n.name for n in lab.nodes)
     verdicts = [
         Verdict.judge(
             "quiesced, not removed",

@@ -11,7 +11,7 @@ import pytest
 
 from checks.sessions import held_sessions_answer, least_connection, spread
 from checks.verdict import Verdict, compose
-from lab.cluster import Cluster
+from lab.cluster import ClusterReader
 from lab.control import Lab
 from probes.client_side import HeldSessions, sample
 from probes.history import History
@@ -23,34 +23,40 @@ SHORT_CONNECTIONS = 9
 
 
 def hold_one_after_another(
-    ops: Cluster, director: str, port: int, sessions: HeldSessions, count: int, history: History
+    cluster: ClusterReader,
+    director: str,
+    port: int,
+    sessions: HeldSessions,
+    count: int,
+    history: History,
 ) -> list[dict]:
     """Open count sessions, reading the director's ActiveConn before each."""
     placements = []
     for _ in range(count):
-        active = ops.active_by_node(director, port)
+        active = cluster.active_by_node(director, port)
         opened = history.add("holder", port=port, **sessions.open())
         placements.append({"node": opened["node"], "active": active})
     return placements
 
 
 def test_lc_places_held_tcp_sessions_on_the_least_active_node(
-    cluster: Lab, ops: Cluster, idle: str, history: History, judge: Callable[[Verdict], Verdict]
+    lab: Lab,
+    cluster: ClusterReader,
+    director: str,
+    history: History,
+    judge: Callable[[Verdict], Verdict],
 ) -> None:
-    topo = cluster.topology
-    director = idle
-    names = [n.name for n in cluster.nodes]
-    with HeldSessions(cluster, str(topo.vip), topo.port) as sessions:
+    topo = lab.topology
+    names = [n.name for n in lab.nodes]
+    with HeldSessions(lab, str(topo.vip), topo.port) as sessions:
         placements = hold_one_after_another(
-            ops, director, topo.port, sessions, SESSIONS_PER_NODE * len(names), history
+            cluster, director, topo.port, sessions, SESSIONS_PER_NODE * len(names), history
         )
         # New short connections are scheduled while the sessions stay held ...
-        short = history.extend(
-            "sampler", sample(cluster, str(topo.vip), topo.port, SHORT_CONNECTIONS)
-        )
+        short = history.extend("sampler", sample(lab, str(topo.vip), topo.port, SHORT_CONNECTIONS))
         # ... and every held session still answers, from the node that took it.
         pings = history.extend("holder", sessions.ping())
-        held_active = ops.active_by_node(director, topo.port)
+        held_active = cluster.active_by_node(director, topo.port)
     verdicts = [
         least_connection(placements),
         spread([p["node"] for p in placements], names, max_skew=0),
@@ -66,18 +72,21 @@ def test_lc_places_held_tcp_sessions_on_the_least_active_node(
 
 
 def test_ssh_sessions_through_the_vip_reach_every_node_balanced_by_lc(
-    cluster: Lab, ops: Cluster, idle: str, history: History, judge: Callable[[Verdict], Verdict]
+    lab: Lab,
+    cluster: ClusterReader,
+    director: str,
+    history: History,
+    judge: Callable[[Verdict], Verdict],
 ) -> None:
-    topo = cluster.topology
+    topo = lab.topology
     if topo.ssh_port is None:
         pytest.fail("the inventory sets no ssh_port: the SSH virtual service is not configured")
-    director = idle
-    names = [n.name for n in cluster.nodes]
+    names = [n.name for n in lab.nodes]
     with HeldSessions(
-        cluster, str(topo.vip), topo.ssh_port, transport="ssh", ssh_key=cluster.ssh_key
+        lab, str(topo.vip), topo.ssh_port, transport="ssh", ssh_key=lab.ssh_key
     ) as sessions:
         placements = hold_one_after_another(
-            ops, director, topo.ssh_port, sessions, SESSIONS_PER_NODE * len(names), history
+            cluster, director, topo.ssh_port, sessions, SESSIONS_PER_NODE * len(names), history
         )
         pings = history.extend("holder", sessions.ping())
     verdicts = [

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lab import deploy
-from lab.cluster import Cluster
+from lab.cluster import deployed_cell
 from lab.control import Lab
 from lab.remote import netns_argv
 
@@ -65,15 +65,15 @@ def hosts_inventory(lab: Lab, path: Path) -> Path:
     return path
 
 
-def test_lvslab_deploys_onto_hosts_from_an_inventory(cluster: Lab, tmp_path: Path) -> None:
+def test_lvslab_deploys_onto_hosts_from_an_inventory(lab: Lab, tmp_path: Path) -> None:
     """`lvslab deploy --lab hosts`: the playbook over ssh as the inventory says, the secrets
     from the environment, no lab state. Against the cluster it deployed as a lab, with the
     same variables and secrets, every task runs and none changes anything."""
-    deployed = Cluster(cluster).deployed()
+    deployed = deployed_cell(lab)
     assert deployed is not None
-    inventory = hosts_inventory(cluster, tmp_path / "hosts")
+    inventory = hosts_inventory(lab, tmp_path / "hosts")
     argv = netns_argv(
-        cluster.state.netns,
+        lab.state.netns,
         [sys.executable, "-m", "lab.cli", "deploy", "--lab", "hosts",
          f"--inventory={inventory}", f"--profile={deployed.profile}",
          f"--corosync-links={deployed.corosync_links}"],
@@ -81,13 +81,13 @@ def test_lvslab_deploys_onto_hosts_from_an_inventory(cluster: Lab, tmp_path: Pat
     env = dict(
         os.environ,
         LVSLAB_HOME=str(tmp_path / "home"),  # no state of the real lab
-        LVSLAB_HACLUSTER_PASSWORD=deploy.hacluster_password(cluster),
-        LVSLAB_COROSYNC_AUTHKEY=deploy.corosync_authkey(cluster),
+        LVSLAB_HACLUSTER_PASSWORD=deploy.hacluster_password(lab),
+        LVSLAB_COROSYNC_AUTHKEY=deploy.corosync_authkey(lab),
     )
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     recap = deploy.parse_recap(proc.stdout)
-    assert sorted(recap) == sorted(n.name for n in cluster.nodes), proc.stdout
+    assert sorted(recap) == sorted(n.name for n in lab.nodes), proc.stdout
     for node, counters in recap.items():
         assert counters["ok"] > 20 and counters["failed"] == counters["unreachable"] == 0, node
         assert counters["changed"] == 0, (node, proc.stderr[-4000:])
@@ -95,12 +95,12 @@ def test_lvslab_deploys_onto_hosts_from_an_inventory(cluster: Lab, tmp_path: Pat
 
 
 def test_the_validation_suites_run_against_hosts_from_an_inventory(
-    cluster: Lab, tmp_path: Path
+    lab: Lab, tmp_path: Path
 ) -> None:
-    inventory = hosts_inventory(cluster, tmp_path / "hosts")
+    inventory = hosts_inventory(lab, tmp_path / "hosts")
     junit, reports = tmp_path / "junit.xml", tmp_path / "reports"
     argv = netns_argv(
-        cluster.state.netns,
+        lab.state.netns,
         [sys.executable, "-m", "pytest", "--lab=hosts", f"--inventory={inventory}",
          "--require-lab", "-p", "no:cacheprovider", "-rs",
          f"--reports-dir={reports}", f"--junitxml={junit}", *SUITES],

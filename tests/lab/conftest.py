@@ -4,16 +4,13 @@ cluster), so they never disturb a lab the suites are using. Booted once per sess
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from harness.prerequisites import require
 from lab import control
 from lab.control import Lab
-from tests.prerequisites import require
-
-INSTANCE = "lvslab-selftest"
-INVENTORY = Path(__file__).parents[2] / "ansible" / "hosts"
+from lab.selftest import INSTANCE, INVENTORY
 
 
 @pytest.fixture(scope="session")

@@ -20,10 +20,9 @@ import pytest
 from lab import box, control, faults, libvirt_sandbox
 from lab.backends.libvirt import LibvirtBackend, is_lab_domain, open_libvirt
 from lab.control import Lab
+from lab.selftest import INVENTORY, service_answers
 from lab.state import lab_dir
 from lab.waiting import until
-from tests.lab.common import service_answers
-from tests.lab.conftest import INVENTORY
 
 pytestmark = [pytest.mark.lab, pytest.mark.libvirt, pytest.mark.disruptive]
 

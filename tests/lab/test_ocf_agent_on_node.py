@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from checks.cluster_state import IpvsConnection, parse_ipvs_connections
+from lab.cluster.parse import IpvsConnection, parse_ipvs_connections
 from lab.control import Lab
+from lab.selftest import EFFECT_S, PROBE_PORT
 from lab.waiting import until
 from probes.client_side import python_module
-from tests.lab.common import EFFECT_S, PROBE_PORT
 
 pytestmark = pytest.mark.lab
 

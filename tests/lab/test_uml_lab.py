@@ -17,9 +17,8 @@ from lab.backends.uml import pids_of_node
 from lab.control import Lab
 from lab.errors import LabError
 from lab.remote import ssh_argv
+from lab.selftest import EFFECT_S, INSTANCE, INVENTORY, service_answers
 from lab.waiting import until
-from tests.lab.common import EFFECT_S, service_answers
-from tests.lab.conftest import INSTANCE, INVENTORY
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
 

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.prerequisites import require
 from lab import control, faults, netns
 from lab.backends.uml import pids_of_lab
 from lab.control import Lab
+from lab.selftest import INVENTORY, service_answers
 from lab.state import lab_dir
-from tests.lab.common import service_answers
-from tests.lab.conftest import INVENTORY
-from tests.prerequisites import require
 
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
 

@@ -1,19 +1,18 @@
-"""lab.cluster over a fake lab that answers with canned tool output."""
+"""lab.cluster (the pacemaker reader, the actions, the journal) over the fake lab."""
 
 from __future__ import annotations
 
 import subprocess
 import time
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from lab.cluster import QUIET_STATUS, ClockOffset, Cluster
+from lab.cluster import PacemakerCluster, actions, journal, open_cluster
+from lab.cluster.journal import ClockOffset
+from lab.cluster.pacemaker import QUIET_STATUS
 from lab.errors import LabError
-from lab.topology import Topology
+from tests.unit.fake_lab import FakeLab
 
-INVENTORY = Path(__file__).parents[2] / "ansible" / "hosts"
 IPVSADM = """IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
@@ -31,51 +30,23 @@ METADATA = """<?xml version="1.0"?><resource-agent name="lvs" version="1.0"><par
 </parameters></resource-agent>"""
 
 
-SEED_RECORD = '{"stack": "pacemaker", "profile": "seed", "corosync_links": "service"}'
-
-
-class FakeLab:
-    def __init__(self, answers: dict[str, tuple[int, str]]) -> None:
-        self.topology = Topology.from_inventory(INVENTORY)
-        self.nodes = self.topology.nodes
-        self.state = SimpleNamespace(service_ifname="eth0")
-        self.client_ip = str(self.topology.client_ip)
-        # A pacemaker deploy record unless a test says otherwise (Cluster.stack reads it).
-        self.answers = {"cat /etc/lvs-ha-lab/deployed.json": (0, SEED_RECORD), **answers}
-        self.commands: list[str] = []
-
-    def node(self, name: str) -> None:
-        self.topology.node(name)
-
-    def reachable(self, node: str, timeout: float = 10) -> bool:
-        return True
-
-    def ssh(self, node: str, command: str, *, timeout: float = 60, check: bool = True):
-        self.commands.append(command)
-        for prefix, (rc, out) in self.answers.items():
-            if command.startswith(prefix):
-                text = out() if callable(out) else out  # answers that depend on the time
-                return subprocess.CompletedProcess(command, rc, text, "")
-        raise AssertionError(f"unexpected command {command}")
-
-
 def test_active_and_weight_by_node_name() -> None:
-    ops = Cluster(FakeLab({"ipvsadm -Ln": (0, IPVSADM)}))  # type: ignore[arg-type]
-    assert ops.active_by_node("node1", 22) == {"node1": 2, "node2": 1, "node3": 2}
-    assert ops.weight_by_node("node1", 80) == {"node1": 1, "node2": 0, "node3": 1}
+    cluster = PacemakerCluster(FakeLab({"ipvsadm -Ln": (0, IPVSADM)}))
+    assert cluster.active_by_node("node1", 22) == {"node1": 2, "node2": 1, "node3": 2}
+    assert cluster.weight_by_node("node1", 80) == {"node1": 1, "node2": 0, "node3": 1}
     with pytest.raises(LabError, match=r"no 192\.168\.122\.100:443"):
-        ops.active_by_node("node1", 443)
+        cluster.active_by_node("node1", 443)
 
 
 def test_agent_param_prefers_the_cib_then_the_agent_default() -> None:
     set_in_cib = FakeLab({"crm_resource --quiet": (0, "7\n")})
-    assert Cluster(set_in_cib).agent_param("arp_count") == "7"  # type: ignore[arg-type]
+    assert PacemakerCluster(set_in_cib).agent_param("arp_count") == "7"
     default = FakeLab(
         {"crm_resource --quiet": (6, ""), "crm_resource --show-metadata": (0, METADATA)}
     )
-    assert Cluster(default).agent_param("arp_count") == "5"  # type: ignore[arg-type]
+    assert PacemakerCluster(default).agent_param("arp_count") == "5"
     with pytest.raises(LabError, match="no parameter nope"):
-        Cluster(default).agent_param("nope")  # type: ignore[arg-type]
+        PacemakerCluster(default).agent_param("nope")
 
 
 def test_log_times_reads_journal_lines_in_the_hosts_clock() -> None:
@@ -83,7 +54,7 @@ def test_log_times_reads_journal_lines_in_the_hosts_clock() -> None:
     ahead = (0, lambda: f"{time.time() + 2.0:.6f}")
     line = "1795827855.546626 node2 lvs(lvs)[812]: INFO: promoting: 192.168.122.100 moves\n"
     found = FakeLab({"date": ahead, "journalctl": (0, line)})
-    got = Cluster(found).log_times("node2", {"p": "promoting:"}, 1795827850)  # type: ignore[arg-type]
+    got = journal.log_times(found, "node2", {"p": "promoting:"}, 1795827850)
     at = got["p"]
     assert at == pytest.approx(1795827853.546626, abs=0.05)
     # Asked in the node's clock (850 + 2 s), a second early for the whole-second rounding:
@@ -91,7 +62,7 @@ def test_log_times_reads_journal_lines_in_the_hosts_clock() -> None:
     asked = int(found.commands[-1].split("--since=@")[1].split()[0])
     assert 1795827850 <= asked <= 1795827851
     empty = FakeLab({"date": ahead, "journalctl": (0, "")})
-    assert Cluster(empty).log_times("node2", {"x": "x"}, 0) == {}  # type: ignore[arg-type]
+    assert journal.log_times(empty, "node2", {"x": "x"}, 0) == {}
 
 
 def test_log_times_reads_the_journal_once_for_every_pattern() -> None:
@@ -104,16 +75,15 @@ def test_log_times_reads_the_journal_once_for_every_pattern() -> None:
     given = ClockOffset(seconds=0.5, uncertainty=0.01)
     marks = {"promoting": "promoting:", "link down": "link: host: .* link: 0 is down",
              "quorum lost": "non-primary component"}  # fmt: skip
-    found = Cluster(lab).log_times("node1", marks, 1795827850.0, given)  # type: ignore[arg-type]
+    found = journal.log_times(lab, "node1", marks, 1795827850.0, given)
     assert found == {"link down": 1795827850.5, "promoting": 1795827853.0}, "first match each"
     assert len(lab.commands) == 1 and lab.commands[0].startswith("journalctl"), "no clock read"
     assert "--since=@1795827849 " in lab.commands[0]
 
 
 def test_clock_offset_keeps_the_exchange_with_the_shortest_round_trip() -> None:
-    offset = Cluster(FakeLab({"date": (0, lambda: f"{time.time() - 1.5:.6f}")})).clock_offset(  # type: ignore[arg-type]
-        "node1"
-    )
+    lab = FakeLab({"date": (0, lambda: f"{time.time() - 1.5:.6f}")})
+    offset = journal.clock_offset(lab, "node1")
     assert offset.seconds == pytest.approx(-1.5, abs=0.05) and offset.uncertainty < 0.05
 
 
@@ -122,7 +92,7 @@ def test_move_director_clears_its_constraint_even_when_the_move_fails() -> None:
                    "crm_resource --wait": (1, ""),
                    "pacemakerd": (0, "Pacemaker 3.0.0\n")})  # fmt: skip
     with pytest.raises(LabError, match="director moves to node2"):
-        Cluster(lab).move_director("node2", deadline=0.2)  # type: ignore[arg-type]
+        actions.move_director(PacemakerCluster(lab), "node2", deadline=0.2)
     assert lab.commands[-1] == "crm_resource --clear --resource lvs-clone"
     assert "crm_resource --move --promoted --resource lvs-clone --node node2" in lab.commands
 
@@ -132,11 +102,11 @@ def test_move_director_names_the_role_as_pacemaker_2_0_does() -> None:
                    "crm_resource --wait": (1, ""),
                    "pacemakerd": (0, "Pacemaker 2.0.5\nWritten by Andrew Beekhof\n")})  # fmt: skip
     with pytest.raises(LabError):
-        Cluster(lab).move_director("node2", deadline=0.2)  # type: ignore[arg-type]
+        actions.move_director(PacemakerCluster(lab), "node2", deadline=0.2)
     assert "crm_resource --move --master --resource lvs-clone --node node2" in lab.commands
     lab = FakeLab({"pacemakerd": (0, "bash: pacemakerd: command not found")})
     with pytest.raises(LabError, match="pacemakerd --version said"):
-        Cluster(lab).pacemaker_version("node1")  # type: ignore[arg-type]
+        PacemakerCluster(lab).pacemaker_version("node1")
 
 
 def whole_cluster(failures: str = "", node3_online: str = "true") -> str:
@@ -171,24 +141,36 @@ def test_settled_needs_every_node_one_director_no_failures_every_real_weighted(
     crm_mon: str, ipvsadm: str, settled: str | None
 ) -> None:
     lab = FakeLab({"crm_resource --wait": (0, crm_mon), "ipvsadm -Ln": (0, ipvsadm)})
-    assert Cluster(lab).settled() == settled  # type: ignore[arg-type]
-    # The deploy record (which stack) is read once per Cluster, not per poll.
-    polled = [c for c in lab.commands if not c.startswith("cat /etc/lvs-ha-lab/")]
-    assert polled == [QUIET_STATUS, "ipvsadm -Ln"][: len(polled)], "two round trips"
+    # The deploy record (which stack) is read once, when the cluster is opened, not per poll.
+    cluster = open_cluster(lab)
+    lab.commands.clear()
+    assert cluster.settled() == settled
+    assert lab.commands == [QUIET_STATUS, "ipvsadm -Ln"][: len(lab.commands)], "two round trips"
 
 
 def test_nothing_is_settled_while_actions_are_pending() -> None:
     lab = FakeLab({"crm_resource --wait": (1, "Pending actions: promote lvs on node3\n")})
-    assert Cluster(lab).settled() is None  # type: ignore[arg-type]
-    assert Cluster(lab).settled_director() is None  # type: ignore[arg-type]
+    assert PacemakerCluster(lab).settled() is None
+    assert PacemakerCluster(lab).director_when_quiet() is None
 
 
-def test_deployed_is_read_back_and_none_when_nodes_disagree_or_lack_it() -> None:
+def test_the_cell_is_read_back_and_none_when_nodes_lack_it() -> None:
     record = '{"profile": "hardened", "corosync_links": "dual"}'
-    ops = Cluster(FakeLab({"cat /etc/lvs-ha-lab/deployed.json": (0, record)}))  # type: ignore[arg-type]
-    assert ops.deployed() is not None and ops.deployed().cell == "hardened/dual"
-    missing = Cluster(FakeLab({"cat /etc/lvs-ha-lab/deployed.json": (1, "")}))  # type: ignore[arg-type]
-    assert missing.deployed() is None
+    cluster = open_cluster(FakeLab({"cat /etc/lvs-ha-lab/deployed.json": (0, record)}))
+    assert isinstance(cluster, PacemakerCluster) and cluster.cell().name == "hardened/dual"
+    missing = PacemakerCluster(FakeLab({"cat /etc/lvs-ha-lab/deployed.json": (1, "")}))
+    assert missing.deployed_cell() is None
+    with pytest.raises(LabError, match="no complete deploy record"):
+        missing.cell()
+
+
+def test_a_reader_refuses_a_cell_of_another_stack() -> None:
+    record = '{"stack": "keepalived", "profile": "fwmark", "corosync_links": "none"}'
+    lab = FakeLab()
+    cluster = open_cluster(lab)
+    lab.answers["cat /etc/lvs-ha-lab/deployed.json"] = (0, record)
+    with pytest.raises(LabError, match="redeployed with the keepalived stack"):
+        cluster.cell()
 
 
 def test_idle_needs_no_active_ipvs_entry_on_any_port() -> None:
@@ -196,18 +178,18 @@ def test_idle_needs_no_active_ipvs_entry_on_any_port() -> None:
         "crm_resource --wait": (0, whole_cluster()),
         "ipvsadm -Ln": (0, ALL_WEIGHTED),  # port 22 has active sessions
     }
-    assert Cluster(FakeLab(answers)).idle() is None  # type: ignore[arg-type]
+    assert PacemakerCluster(FakeLab(answers)).idle() is None
     quiet = (
         ALL_WEIGHTED.replace("Route   1      2", "Route   1      0")
         .replace("Route   1      1          0", "Route   1      0          0")
         .replace("Route   1      1          4", "Route   1      0          4")
     )
     answers["ipvsadm -Ln"] = (0, quiet)
-    assert Cluster(FakeLab(answers)).idle() == "node2"  # type: ignore[arg-type]
+    assert PacemakerCluster(FakeLab(answers)).idle() == "node2"
     # A failover prober's leftovers: lc would send everything to the node without them.
     skewed = quiet.replace("Route   1      0          4", "Route   1      0          500")
     answers["ipvsadm -Ln"] = (0, skewed)
-    assert Cluster(FakeLab(answers)).idle() is None  # type: ignore[arg-type]
+    assert PacemakerCluster(FakeLab(answers)).idle() is None
 
 
 def test_scheduled_ports_keep_the_client_sides_connections_to_the_service() -> None:
@@ -220,29 +202,15 @@ TCP 00:41  SYN_RECV    192.168.122.112:45701 192.168.122.100:80 192.168.122.112:
 TCP 01:58  FIN_WAIT    192.168.122.1:45710 192.168.122.100:80 192.168.122.112:80
 """
     lab = FakeLab({"ipvsadm -Lnc": (0, table)})
-    ops = Cluster(lab)  # type: ignore[arg-type]
+    cluster = PacemakerCluster(lab)
     # A handshake the real answered before it died, the request then lost: FIN_WAIT once
     # the client gave up, and sent to that real all the same.
-    assert ops.scheduled_ports(80, skip=["node2", "node3"]) == {
+    assert cluster.scheduled_ports(80, skip=["node2", "node3"]) == {
         45678: "node3",
         45690: "node1",
         45710: "node2",
     }
     assert lab.commands == ["ipvsadm -Lnc"], "skipped nodes are not asked"
-
-
-class ClientLab(FakeLab):
-    """A FakeLab whose client side holds a neighbour entry for the VIP."""
-
-    def __init__(self, answers: dict[str, tuple[int, str]], neigh: str) -> None:
-        super().__init__(answers)
-        self.neigh = neigh
-        self.client_commands: list[list[str]] = []
-
-    def client(self, command: list[str], *, timeout: float = 60, check: bool = True):
-        self.client_commands.append(command)
-        out = self.neigh if command[:3] == ["ip", "-j", "neigh"] else ""
-        return subprocess.CompletedProcess(command, 0, out, "")
 
 
 def macs_by_node(lab: FakeLab) -> None:
@@ -269,8 +237,8 @@ def macs_by_node(lab: FakeLab) -> None:
 def test_the_client_is_pointed_at_the_director_when_its_arp_entry_names_another_node(
     neigh: str, flushed: bool
 ) -> None:
-    lab = ClientLab({}, neigh)
+    lab = FakeLab(client={"ip -j neigh": (0, neigh)})
     macs_by_node(lab)
-    Cluster(lab).point_client_at("node1")  # type: ignore[arg-type]
+    actions.point_client_at(PacemakerCluster(lab), "node1")
     flushes = [c for c in lab.client_commands if c[:3] == ["ip", "neigh", "flush"]]
     assert flushes == ([["ip", "neigh", "flush", "to", "192.168.122.100"]] if flushed else [])

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from checks.cluster_state import parse_crm_mon, parse_ipvs_connections, parse_ipvsadm
+from lab.cluster.parse import parse_crm_mon, parse_ipvs_connections, parse_ipvsadm
 
 SAMPLE_IPVSADM = """IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import jinja2
 import pytest
 
 from lab.deploy import hacluster_password, parse_recap, render_lab_inventory
-from lab.topology import Topology
+from tests.unit.fake_lab import FakeLab
 
 ANSIBLE = Path(__file__).parents[2] / "ansible"
 
@@ -57,15 +56,10 @@ def test_ldirectord_cf_one_virtual_per_service() -> None:
     assert "real=192.168.122.113:22" in cf
 
 
-def fake_lab(tmp_path: Path) -> SimpleNamespace:
-    topo = Topology.from_inventory(ANSIBLE / "hosts")
-    state = SimpleNamespace(
-        ssh_user="root", ssh_config=Path("/l/ssh/config"), run_dir=tmp_path,
-        service_ifname="eth1", mgmt_ifname="eth0",
-    )  # fmt: skip
-    return SimpleNamespace(
-        nodes=topo.nodes, topology=topo, state=state, client_ip=str(topo.client_ip)
-    )
+def fake_lab(tmp_path: Path) -> FakeLab:
+    lab = FakeLab(run_dir=tmp_path, service_ifname="eth1")
+    lab.state.mgmt_ifname = "eth0"
+    return lab
 
 
 def test_lab_inventory_adds_how_to_reach_nodes_and_their_service_nic(tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ it sent to node3 sent back to node1 by node3's own rules, and failed."""
 
 from __future__ import annotations
 
-from checks.cluster_state import parse_ipvs_connections
 from checks.director_loop import only_the_director_balances
+from lab.cluster.parse import parse_ipvs_connections
 
 CLIENT = "192.168.122.1"
 REALS = {"192.168.122.111": "node1", "192.168.122.112": "node2", "192.168.122.113": "node3"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab.cluster import Deployed
-from tests.failover.expectations import (
+from lab.cluster import Cell
+from scenarios.expectations import (
     HANDOVER_MARGIN_S,
     KILL_WINDOW_S,
     PACEMAKER_MARGIN_S,
@@ -20,9 +20,9 @@ from tests.failover.expectations import (
     kill_window,
 )
 
-SEED = Deployed("seed", "service")
-HARDENED = Deployed("hardened", "dual")
-KEEPALIVED = Deployed("fwmark", "none", "keepalived")
+SEED = Cell("seed", "service")
+HARDENED = Cell("hardened", "dual")
+KEEPALIVED = Cell("fwmark", "none", "keepalived")
 DEFAULTS = {"token": 3650.0, "consensus": 4380.0}  # corosync 3 defaults, three nodes
 TUNED = {"token": 1650.0, "consensus": 1980.0}  # hardened: token 1000 + 650
 
@@ -38,23 +38,23 @@ def test_seed_answers_again_once_ldirectord_restored_a_real_and_hardened_at_once
     assert seed.window_bound_s == seed.answering_s  # the window holds past both bounds
     hardened = director_killed(TUNED, HARDENED)
     assert hardened.answering_s == hardened.window_bound_s == hardened.bound_s
-    seed_nic = director_nic_down(Deployed("seed", "service"), DEFAULTS)
+    seed_nic = director_nic_down(Cell("seed", "service"), DEFAULTS)
     assert seed_nic.answering_s == pytest.approx(seed.answering_s)
-    hardened_nic = director_nic_down(Deployed("hardened", "service"), DEFAULTS)
+    hardened_nic = director_nic_down(Cell("hardened", "service"), DEFAULTS)
     assert hardened_nic.answering_s == hardened_nic.bound_s
 
 
 @pytest.mark.parametrize("profile", ["seed", "hardened"])
 def test_service_layout_recovers_as_a_lost_node_under_both_profiles(profile: str) -> None:
-    expect = director_nic_down(Deployed(profile, "service"), DEFAULTS)
+    expect = director_nic_down(Cell(profile, "service"), DEFAULTS)
     assert (
         expect.recovers
-        and expect.bound_s == director_killed(DEFAULTS, Deployed(profile, "service")).bound_s
+        and expect.bound_s == director_killed(DEFAULTS, Cell(profile, "service")).bound_s
     )
 
 
 def test_seed_on_the_dual_layout_is_the_articles_bug() -> None:
-    expect = director_nic_down(Deployed("seed", "dual"), DEFAULTS)
+    expect = director_nic_down(Cell("seed", "dual"), DEFAULTS)
     assert not expect.recovers
     # What a user would expect of a NIC failure, and no seed allowance: it never answers.
     assert expect.answering_s == expect.bound_s == director_killed(DEFAULTS, SEED).bound_s
@@ -62,7 +62,7 @@ def test_seed_on_the_dual_layout_is_the_articles_bug() -> None:
 
 
 def test_hardened_on_the_dual_layout_recovers_through_the_ping_rule() -> None:
-    expect = director_nic_down(Deployed("hardened", "dual"), TUNED)
+    expect = director_nic_down(Cell("hardened", "dual"), TUNED)
     assert expect.recovers and expect.bound_s == PING_DETECT_S + HANDOVER_MARGIN_S
     assert "pingd" in expect.why
 

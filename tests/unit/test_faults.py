@@ -9,11 +9,11 @@ import pytest
 from lab import faults
 from lab.backends.base import LINK, POWER
 from lab.errors import LabError
+from tests.unit.fake_lab import FakeBackend, FakeLab
 
 
-def fake_lab(capabilities: frozenset[str]) -> SimpleNamespace:
-    backend = SimpleNamespace(NAME="fake", CAPABILITIES=capabilities)
-    return SimpleNamespace(backend=backend, state=SimpleNamespace(service_ifname="eth0"))
+def fake_lab(capabilities: frozenset[str]) -> FakeLab:
+    return FakeLab(backend=FakeBackend(capabilities))
 
 
 def test_a_fault_needing_a_missing_capability_says_so() -> None:

@@ -9,10 +9,11 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from lab.cluster import Cluster, Deployed, keepalived_setting, vrrp_masters
+from lab.cluster import Cell, KeepalivedCluster, open_cluster
+from lab.cluster.parse import keepalived_setting, vrrp_masters
 from lab.deploy import DeploySettings, playbook_argv
 from lab.errors import LabError
-from tests.unit.test_cluster_ops import FakeLab
+from tests.unit.fake_lab import FakeLab
 
 TEMPLATES = Path(__file__).parents[2] / "ansible" / "templates"
 NODES = ["node1", "node2", "node3"]
@@ -117,10 +118,10 @@ def test_fwmark_rules_skip_frames_from_the_other_directors_macs() -> None:
 
 
 def test_a_record_without_a_stack_is_the_pacemaker_stacks() -> None:
-    old = Deployed.from_record({"profile": "seed", "corosync_links": "service"})
-    assert old.stack == "pacemaker" and old.cell == "seed/service"
-    new = Deployed.from_record(json.loads(KEEPALIVED_RECORD))
-    assert new.cell == "keepalived/fwmark" and new.knet_links == 0
+    old = Cell.from_record({"profile": "seed", "corosync_links": "service"})
+    assert old.stack == "pacemaker" and old.name == "seed/service"
+    new = Cell.from_record(json.loads(KEEPALIVED_RECORD))
+    assert new.name == "keepalived/fwmark" and new.knet_links == 0
 
 
 def test_the_vrrp_master_is_the_one_node_whose_state_says_so() -> None:
@@ -143,40 +144,47 @@ def keepalived_lab(states: dict[str, str]) -> FakeLab:
 
 
 def test_on_keepalived_the_director_is_the_vrrp_master() -> None:
-    ops = Cluster(keepalived_lab({"node1": "BACKUP 1", "node2": "MASTER 2", "node3": "BACKUP 3"}))  # type: ignore[arg-type]
-    assert ops.stack == "keepalived" and ops.director() == "node2"
-    two = Cluster(keepalived_lab({"node1": "MASTER 1", "node2": "MASTER 2", "node3": "BACKUP 3"}))  # type: ignore[arg-type]
+    cluster = open_cluster(
+        keepalived_lab({"node1": "BACKUP 1", "node2": "MASTER 2", "node3": "BACKUP 3"})
+    )
+    assert cluster.stack == "keepalived" and cluster.director() == "node2"
+    two = open_cluster(
+        keepalived_lab({"node1": "MASTER 1", "node2": "MASTER 2", "node3": "BACKUP 3"})
+    )
     with pytest.raises(LabError, match=r"one VRRP master, found \['node1', 'node2'\]"):
         two.director()
-    with pytest.raises(LabError, match="keepalived stack has no pacemaker"):
-        two.status()
+    assert isinstance(two, KeepalivedCluster) and not hasattr(two, "status")
 
 
 def test_a_keepalived_cluster_is_settled_once_every_node_is_past_the_election() -> None:
     # node2's real is quiesced in FWM_TABLE: not settled, even with one master.
-    quiesced = Cluster(
+    quiesced = open_cluster(
         keepalived_lab({"node1": "MASTER 1", "node2": "BACKUP 2", "node3": "BACKUP 3"})
-    )  # type: ignore[arg-type]
+    )
     assert quiesced.settled() is None
     whole = keepalived_lab({"node1": "MASTER 1", "node2": "BACKUP 2", "node3": "BACKUP 3"})
     whole.answers["ipvsadm -Ln"] = (0, FWM_TABLE.replace("Route   0", "Route   1"))
-    assert Cluster(whole).settled() == "node1"  # type: ignore[arg-type]
-    electing = Cluster(keepalived_lab({"node1": "BACKUP 1", "node2": "BACKUP 2", "node3": ""}))  # type: ignore[arg-type]
-    assert electing.settled_director() is None
+    assert open_cluster(whole).settled() == "node1"
+    electing = open_cluster(keepalived_lab({"node1": "BACKUP 1", "node2": "BACKUP 2", "node3": ""}))
+    assert electing.director_when_quiet() is None
 
 
 def test_fwm_services_are_found_by_their_mark_the_ports_inventory_order() -> None:
     # ansible/hosts: port 80 then ssh_port 22, so mark 1 is port 80's service, 2 is 22's.
-    ops = Cluster(keepalived_lab({}))  # type: ignore[arg-type]
-    assert ops.weight_by_node("node1", 80) == {"node1": 1, "node2": 0, "node3": 1}
-    assert ops.active_by_node("node1", 22) == {"node1": 2, "node2": 1, "node3": 2}
+    cluster = open_cluster(keepalived_lab({}))
+    assert cluster.weight_by_node("node1", 80) == {"node1": 1, "node2": 0, "node3": 1}
+    assert cluster.active_by_node("node1", 22) == {"node1": 2, "node2": 1, "node3": 2}
     with pytest.raises(LabError, match=r"no 192\.168\.122\.100:443"):
-        ops.weight_by_node("node1", 443)
+        cluster.weight_by_node("node1", 443)
 
 
 def test_keepalived_check_timing_comes_from_its_configuration() -> None:
     conf = render("keepalived.conf.j2", "node1", "fwmark")
     assert keepalived_setting(conf, "delay_loop") == 10.0
     assert keepalived_setting(conf, "connect_timeout") == 3.0
+    assert keepalived_setting(conf, "lb_delay") is None
+    cluster = open_cluster(keepalived_lab({}))
+    cluster.lab.answers["cat /etc/keepalived/keepalived.conf"] = (0, conf)  # type: ignore[attr-defined]
+    assert cluster.check_timing("node1") == (10.0, 3.0)
     with pytest.raises(LabError, match="sets no lb_delay"):
-        keepalived_setting(conf, "lb_delay")
+        cluster.setting("lb_delay")  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ def test_missing_prerequisite(pytester: pytest.Pytester, flags: list[str], outco
         "    parser.addoption('--require-lab', action='store_true')\n"
     )
     pytester.makepyfile(
-        "from tests.prerequisites import require\n"
+        "from harness.prerequisites import require\n"
         "def test_it(request):\n"
         "    require(request.config, False, 'needs a unicorn')\n"
     )

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from bench.stack_comparison import CELLS, pytest_argv
-from lab.cluster import Deployed
+from lab.cluster import Cell
 from report.stacks import StackRun, column, read_run, table
 
 
@@ -92,8 +92,8 @@ def test_each_cell_runs_the_kill_and_every_nic_mode_on_its_own_stack() -> None:
 
 
 def test_the_cell_found_is_deployed_again_as_it_was() -> None:
-    assert Deployed("naive", "none", "keepalived").settings().keepalived_rules == "naive"
-    back = Deployed("hardened", "dual").settings()
+    assert Cell("naive", "none", "keepalived").settings().keepalived_rules == "naive"
+    back = Cell("hardened", "dual").settings()
     assert (back.stack, back.profile, back.corosync_links) == ("pacemaker", "hardened", "dual")
 
 

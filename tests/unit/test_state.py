@@ -10,6 +10,7 @@ from lab import control
 from lab.errors import LabError
 from lab.state import LabState, lab_dir
 from lab.topology import Topology
+from tests.unit.fake_lab import FakeBackend, FakeLab
 
 INVENTORY = Path(__file__).parents[2] / "ansible" / "hosts"
 
@@ -84,27 +85,7 @@ def test_a_running_lab_of_another_backend_is_an_error_not_a_lab(
 def test_a_lab_with_a_node_down_is_booted_back_not_rebuilt() -> None:
     # A node killed on purpose (lvslab fault kill, a benchmark) while the suites start:
     # they boot it again and leave the rest alone.
-    class Backend:
-        def __init__(self) -> None:
-            self.started: list[str] = []
-
-        def alive(self, node: str) -> bool:
-            return node != "node2" or "node2" in self.started
-
-        def start(self, node: str) -> None:
-            self.started.append(node)
-
-    class FakeLab:
-        def __init__(self) -> None:
-            self.nodes = Topology.from_inventory(INVENTORY).nodes
-            self.backend = Backend()
-            self.waited: list[list[str]] = []
-
-        def wait_reachable(self, nodes: list[str]) -> float:
-            self.waited.append(nodes)
-            return 0.0
-
-    lab = FakeLab()
+    lab = FakeLab(backend=FakeBackend(dead=("node2",)))
     assert control.boot_dead(lab) == ["node2"]  # type: ignore[arg-type]
     assert lab.backend.started == ["node2"] and lab.waited == [["node2"]]
     assert control.boot_dead(lab) == []  # type: ignore[arg-type]

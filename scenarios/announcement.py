@@ -8,14 +8,14 @@ from collections.abc import Callable
 
 from checks.arp import SendArp, VrrpGarp, announcement, vrrp_announcement
 from checks.verdict import Verdict
-from lab.cluster import Cluster
+from lab.cluster import ClusterReader
 
 # pacemaker: from its request on the new director to the first gratuitous ARP: the agent starts
 # (sourcing ocf-shellfuncs, forks at ~0.1 s each on a UML node) and sends the announcement
 # before anything else, even its "promoting:" line: measured 0.63-0.94 s (three moves on a
 # deployed lab, 2026-11-29). 5 s is over five times that, and within every failover bound
 # the announcement is part of; a GARP sent before the request, or not at all, fails.
-# Both ends are in the host's clock: Cluster.log_times corrects the journal time by the
+# Both ends are in the host's clock: lab.cluster.journal.log_times corrects the journal time by the
 # node's measured clock offset (recorded in the history), good to ~0.1 s on UML.
 ANNOUNCE_BOUND_S = 5.0
 # keepalived: from the new master's "Entering MASTER STATE" line, 55-110 ms measured
@@ -25,16 +25,18 @@ VRRP_GARP = VrrpGarp()
 
 
 def announcement_check(
-    ops: Cluster, vip: str
+    cluster: ClusterReader, vip: str
 ) -> Callable[[list[dict], str, float | None], Verdict]:
     """How the stack announces a new director: the lvs agent's send_arp (its parameters
     read from the cluster), or keepalived's two bursts of VRRP gratuitous ARP."""
-    if ops.stack == "keepalived":
+    if cluster.stack == "keepalived":
         return lambda frames, mac, at: vrrp_announcement(
             frames, vip=vip, director_mac=mac, promoted_at=at, vrrp=VRRP_GARP,
             start_bound_s=ANNOUNCE_BOUND_S,
         )  # fmt: skip
-    send_arp = SendArp(int(ops.agent_param("arp_interval")), int(ops.agent_param("arp_count")))
+    send_arp = SendArp(
+        int(cluster.agent_param("arp_interval")), int(cluster.agent_param("arp_count"))
+    )
     return lambda frames, mac, at: announcement(
         frames, vip=vip, director_mac=mac, promoted_at=at, send_arp=send_arp,
         start_bound_s=ANNOUNCE_BOUND_S,

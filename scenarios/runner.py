@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.availability import attribute, balanced_again
-from lab.cluster import Cluster
+from lab.cluster import ClusterReader, journal
 from lab.control import Lab
 from lab.faults import Fault
 from lab.shell import say
@@ -81,7 +81,7 @@ def hold(seconds: float, what: str, tick: Callable[[], None] | None = None) -> N
 
 def run_fault(
     lab: Lab,
-    ops: Cluster,
+    cluster: ClusterReader,
     history: History,
     fault: Fault,
     node: str,
@@ -94,10 +94,10 @@ def run_fault(
     WATCH_PERIOD_S), at_window_end called once while the fault still holds, heal."""
     topo = lab.topology
     bound = BASELINE_S + hold_s + AFTER_HEAL_S + 120  # the probes stop by themselves
-    director = ops.director()
-    # Journal times are turned into the host's clock (Cluster.log_times); the offsets
+    director = cluster.director()
+    # Journal times are turned into the host's clock (lab.cluster.journal.log_times); the offsets
     # measured now are kept with the history so a reader can check that correction.
-    offsets = {n.name: ops.clock_offset(n.name) for n in lab.nodes}
+    offsets = {n.name: journal.clock_offset(lab, n.name) for n in lab.nodes}
     for name, offset in offsets.items():
         history.event(
             "clock offset", node=name, seconds=offset.seconds, uncertainty=offset.uncertainty
@@ -113,7 +113,7 @@ def run_fault(
         history.add("nemesis", t=fault_at, **applied)
         try:
             hold(hold_s, f"{fault.name} on {node}", tick=watch)
-            promoted = ops.directors_seen()
+            promoted = cluster.directors_seen()
             history.event("views at the end of the window", views=promoted)
             if at_window_end is not None:
                 at_window_end()
@@ -122,7 +122,7 @@ def run_fault(
             # changes who directs, so that each failure window can name its real.
             dead = [node] if fault.name == "kill" else []  # nothing to read, 5 s to find out
             read_at = time.time()  # an attempt begun later may be missing from the tables
-            scheduled = ops.scheduled_ports(topo.port, skip=dead)
+            scheduled = cluster.scheduled_ports(topo.port, skip=dead)
             history.event("ipvs connections", scheduled=len(scheduled))
         finally:
             # Judged up to here: what the heal brings back is not a recovery.
@@ -138,7 +138,9 @@ def run_fault(
             continue  # its journal ends at the kill (and begins again at the boot)
         # One read per node, in the clock offset measured before the fault (a node that was
         # not killed keeps its clock).
-        found = ops.log_times(n.name, JOURNAL_MARKS[ops.stack], run.fault_at, offsets[n.name])
+        found = journal.log_times(
+            lab, n.name, JOURNAL_MARKS[cluster.stack], run.fault_at, offsets[n.name]
+        )
         for what, at in found.items():
             if at < run.healed_at:
                 history.event(what, t=at, node=n.name)

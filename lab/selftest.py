@@ -1,8 +1,13 @@
-"""What the lab tests of every backend observe: a node's service address from the client side."""
+"""What the lab's own tests (and its soak) share: the inventory and name of the lab they
+bring up, and what they observe of a node, its service address seen from the client side."""
 
 from __future__ import annotations
 
 from lab.control import Lab
+from lab.deploy import ANSIBLE_DIR
+
+INVENTORY = ANSIBLE_DIR / "hosts"
+INSTANCE = "lvslab-selftest"  # never the suites' lab: the self-tests cut and kill its nodes
 
 PROBE_PORT = 22  # sshd listens on every address, so the service IP answers before any deploy
 EFFECT_S = 20.0  # a fault's effect, seen from the client side: seconds on a loaded 2-core host

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.cluster import Deployed
+from lab.cluster import Cell
 
 # After corosync has declared the node lost (token + consensus), pacemaker elects a DC if
 # needed, computes the transition and promotes another instance: the promote op alone took
@@ -84,7 +84,7 @@ def vrrp_master_lost_bound(timing_ms: dict[str, float]) -> float:
     return round(4 * timing_ms["advert_int"] / 1000 + VRRP_MARGIN_S, 2)
 
 
-def director_killed(timing_ms: dict[str, float], cell: Deployed) -> Expectation:
+def director_killed(timing_ms: dict[str, float], cell: Cell) -> Expectation:
     if cell.stack == "keepalived":
         return Expectation(
             True,
@@ -100,7 +100,7 @@ def director_killed(timing_ms: dict[str, float], cell: Deployed) -> Expectation:
     )
 
 
-def director_nic_down(cell: Deployed, timing_ms: dict[str, float]) -> Expectation:
+def director_nic_down(cell: Cell, timing_ms: dict[str, float]) -> Expectation:
     if cell.stack == "keepalived":
         return Expectation(
             True,

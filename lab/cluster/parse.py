@@ -1,8 +1,12 @@
-"""Read-only views of the cluster, parsed from the tools' own output: crm_mon's XML for
-pacemaker, `ipvsadm -Ln` for the IPVS table, `ipvsadm -Lnc` for its connection entries."""
+"""The cluster's tools' output, parsed into read-only views: crm_mon's XML for pacemaker,
+`ipvsadm -Ln` for the IPVS table, `ipvsadm -Lnc` for its connection entries, keepalived.conf
+settings and the VRRP state lines of the keepalived stack, `ip -j neigh` for an ARP entry.
+The lab layer reads with these; the checks judge what they return."""
 
 from __future__ import annotations
 
+import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
@@ -116,3 +120,50 @@ def parse_crm_mon(xml_text: str) -> ClusterStatus:
         f"{f.get('op_key')} on {f.get('node')}: {f.get('status')}" for f in root.iter("failure")
     )
     return ClusterStatus(tuple(online), tuple(offline), quorate, instances, failures)
+
+
+def keepalived_setting(conf: str, name: str) -> float | None:
+    r"""The first numeric value keepalived.conf gives `name`, None when it sets none.
+
+    >>> keepalived_setting("virtual_server fwmark 1 {\n    delay_loop 10\n", "delay_loop")
+    10.0
+    """
+    found = re.search(rf"^\s*{re.escape(name)}\s+([0-9.]+)\s*$", conf, re.MULTILINE)
+    return None if found is None else float(found[1])
+
+
+def vrrp_masters(states: dict[str, str]) -> list[str]:
+    """The nodes whose VRRP state (the keepalived stack's notify file: `STATE since`) is
+    MASTER, sorted.
+
+    >>> vrrp_masters({"node1": "BACKUP 17.2", "node2": "MASTER 18.0", "node3": ""})
+    ['node2']
+    """
+    return sorted(node for node, line in states.items() if line.split()[:1] == ["MASTER"])
+
+
+def neighbour_mac(ip_neigh_json: str) -> str | None:
+    """The link-layer address of the first usable entry in `ip -j neigh show ADDRESS`
+    output (lower case), None when there is none (no entry, or one still resolving).
+
+    >>> neighbour_mac('[{"dst":"192.168.122.100","lladdr":"52:54:00:7A:00:70","state":["STALE"]}]')
+    '52:54:00:7a:00:70'
+    >>> neighbour_mac('[{"dst":"192.168.122.100","state":["INCOMPLETE"]}]') is None
+    True
+    >>> neighbour_mac('') is None
+    True
+    """
+    for entry in json.loads(ip_neigh_json or "[]"):
+        if entry.get("lladdr") and "FAILED" not in entry.get("state", []):
+            return str(entry["lladdr"]).lower()
+    return None
+
+
+def agent_default(meta_data_xml: str, name: str) -> str | None:
+    """The default an OCF agent's meta-data gives parameter `name`, None when it has no
+    such parameter."""
+    for parameter in ET.fromstring(meta_data_xml).iter("parameter"):
+        content = parameter.find("content")
+        if parameter.get("name") == name and content is not None:
+            return content.get("default", "")
+    return None
