@@ -158,7 +158,15 @@ def test_vagrant_preflight_one_clear_line_each(monkeypatch, which, plugins, boxe
 
 def test_vagrant_preflight_passes_with_plugin_and_box(monkeypatch) -> None:
     monkeypatch.setattr(backend.shutil, "which", lambda _: "/usr/bin/vagrant")
-    backend.check_vagrant("debian/bookworm64", fake_vagrant("vagrant-libvirt (0.11.2)", BOX_LIST))
+    asked: list[list[str]] = []
+    vagrant = fake_vagrant("vagrant-libvirt (0.11.2)", BOX_LIST)
+
+    def run(argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        asked.append(argv)
+        return vagrant(argv, check)
+
+    assert backend.check_vagrant("debian/bookworm64", run) is None
+    assert [a[1] for a in asked] == ["plugin", "box"], "both the plugin and the box were checked"
 
 
 def test_libvirt_python_missing_or_libvirt_unreachable(monkeypatch) -> None:
