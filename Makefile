@@ -18,7 +18,7 @@ OCF_LIB := $(HOME)/.cache/lvs-ha-lab/resource-agents
 
 .PHONY: all setup host-packages venv ocf-lib lab-up lab-down deploy status test check run \
 	bench lint clean libvirt-setup box suites-libvirt-tcg failover-matrix \
-	bench-failover bench-kills soak report
+	bench-failover bench-kills soak report figures
 
 all: run
 
@@ -163,6 +163,11 @@ soak: setup
 # The run's report (index.html, timelines) again from the saved histories and JUnit XML.
 report: venv
 	$(BIN)/python -m report.html $(REPORTS)/latest
+
+# docs/figures.md from saved run folders (RUNS="reports/<run> ..."; default the latest).
+RUNS ?= $(REPORTS)/latest
+figures: venv
+	$(BIN)/python -m report.figures $(RUNS) --out docs/figures.md
 
 # Lab and deploy figures beside issue 17's targets, on a lab of its own (~8 min):
 # reports/lab-bench-RELEASE.json and a table (python bench/lab_bench.py --release trixie:

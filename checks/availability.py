@@ -1,6 +1,6 @@
 """Availability over a fault, judged from the prober's attempts (probes.prober).
 
-Definitions (the README's "Outage" section says the same):
+Definitions (docs/suites.md, "Failover", says the same):
 - An attempt is a fresh connection to VIP:port; it succeeds when a node answers.
 - A failure window opens at a failed attempt and closes at the first attempt of a run of
   `settle` consecutive successes (default 5: 250 ms of answers at 20 Hz). Failures
@@ -238,10 +238,9 @@ def one_outage(
 ) -> Verdict:
     """Valid when, once the VIP answered again (settle answers in a row), no later failure
     window holds `settle` failed attempts or more: a second outage, as seed's ldirectord
-    start makes (20-50 failed attempts, 2-4 s). A bound on the last window cannot say
-    this: seed's second outage ended inside it on Debian 11 and 12 (+16.9 s, +18.1 s of
-    20 s). Smaller later windows are stray failures, reported, not judged: one refused
-    attempt 4.6 s after hardened answered again was seen once (2026-11-30)."""
+    start makes (docs/suites.md). A bound on the last window cannot say this: the second
+    outage can end inside it. Smaller later windows are stray failures (a single refused
+    attempt, say), reported, not judged."""
     windows = failure_windows(attempts, after=fault_at, settle=settle)
     later = windows[1:] if windows and windows[0].end is not None else []
     outages = [w for w in later if w.failed >= settle]

@@ -1,5 +1,5 @@
 """Who directs at the end of a fault window, from every reachable node's own view
-(lab.cluster.Cluster.directors_seen): pure functions over those views."""
+(lab.cluster.ClusterReader.directors_seen): pure functions over those views."""
 
 from __future__ import annotations
 

@@ -234,8 +234,8 @@ def nic_fault(lab: Lab, mode: str) -> Fault:
 
 def heal_all(lab: Lab, nodes: list[str] | None = None) -> list[Record]:
     """Undo every fault on every node: boot dead nodes, restore cables, lift in-guest cuts.
-    The nodes are healed side by side (each heal is a few ssh round trips of ~0.3-0.5 s on
-    a UML node; one after another they made every settle ~3 s longer)."""
+    The nodes are healed side by side: each heal is a few ssh round trips, which add up on
+    slow nodes, and every settle begins with one."""
     targets = nodes or [n.name for n in lab.nodes]
     with ThreadPoolExecutor(max_workers=len(targets)) as pool:
         per_node = list(pool.map(lambda node: heal_node(lab, node), targets))

@@ -47,7 +47,7 @@ code { font-size: 12px; }
 {% for k, v in facts.items() %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>{% endfor %}
 </table>{% endif %}
 {% if scenarios %}<h2>Failover scenarios</h2>
-<p>Outage definitions: README, "Failover". Answering again = the first failure window after
+<p>Outage definitions: docs/suites.md, "Failover". Answering again = the first failure window after
 the fault closed; recovered = the last one closed; balanced again = every live node answered
 within 2 s; total = the sum of all windows.</p>
 <table><tr><th>scenario</th><th>outcome</th><th>answering again (s)</th><th>recovered (s)</th>

@@ -10,13 +10,12 @@ from checks.arp import SendArp, VrrpGarp, announcement, vrrp_announcement
 from checks.verdict import Verdict
 from lab.cluster import ClusterReader
 
-# pacemaker: from its request on the new director to the first gratuitous ARP: the agent starts
-# (sourcing ocf-shellfuncs, forks at ~0.1 s each on a UML node) and sends the announcement
-# before anything else, even its "promoting:" line: measured 0.63-0.94 s (three moves on a
-# deployed lab, 2026-11-29). 5 s is over five times that, and within every failover bound
-# the announcement is part of; a GARP sent before the request, or not at all, fails.
-# Both ends are in the host's clock: lab.cluster.journal.log_times corrects the journal time by the
-# node's measured clock offset (recorded in the history), good to ~0.1 s on UML.
+# pacemaker: from its request on the new director to the first gratuitous ARP: the agent
+# starts (sourcing ocf-shellfuncs, slow forks on a UML node) and announces before anything
+# else; under a second on the lab (docs/suites.md). 5 s is over five times that and within
+# every failover bound the announcement is part of; a GARP before the request, or none,
+# fails. Both ends are in the host's clock (lab.cluster.journal corrects the journal's by
+# the node's measured clock offset, kept in the history), good to ~0.1 s on UML.
 ANNOUNCE_BOUND_S = 5.0
 # keepalived: from the new master's "Entering MASTER STATE" line, 55-110 ms measured
 # (docs/keepalived.md): the same bound holds with more to spare.

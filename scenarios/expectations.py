@@ -1,6 +1,6 @@
 """What each cell of the failover matrix is expected to do, and the bounds that are part of
-that behaviour, each derived from the mechanism that sets it (the README's "Failover"
-section tells the same story with the measured figures).
+that behaviour, each derived from the mechanism that sets it (docs/suites.md, "Failover",
+tells the same story with the measured figures).
 
 A cell is the deployed profile x corosync layout, read back from the cluster."""
 

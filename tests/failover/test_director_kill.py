@@ -32,18 +32,14 @@ from scenarios.runner import FaultRun, run_fault
 pytestmark = [pytest.mark.lab, pytest.mark.disruptive]
 HELD_PER_NODE = 2
 HELD_PING_TIMEOUT_S = 5.0  # a reset session fails at once; a black-holed one waits this long
+# The mechanisms, with their measurements: docs/suites.md ("Failover").
 NO_SYNC = (
-    "no IPVS connection sync (seed, no ipvs_sync_nic, or keepalived as deployed): the new "
-    "director has no entry for a "
-    "session in flight, takes its next segment for itself (the VIP is local) and answers RST; "
-    "only sessions the new director serves itself survive. hardened syncs over the mgmt NIC."
+    "no IPVS connection sync: the new director has no entry for a session in flight and "
+    "answers its next segment with a reset"
 )
 SECOND_OUTAGE = (
-    "seed: ldirectord's start on the new director creates each virtual service empty, adds "
-    "every real and quiesces it, then checks them one by one (the dead one costs "
-    "checktimeout): until the first real is restored the service has no destination and new "
-    "connections fail again once the VIP answers (2-4 s, seen from +15 to +24 s after the "
-    "kill: a bound alone may pass it). hardened seeds IPVS first (lvs-ipvs-seed)."
+    "seed: ldirectord starts with every real quiesced and checks them one by one, so new "
+    "connections fail again after the VIP answers (hardened seeds IPVS first)"
 )
 
 

@@ -69,8 +69,7 @@ def weighted_in_again(cluster: ClusterReader, real: str) -> Verdict:
     return Verdict.judge("weighted in again after the heal", problems, details)
 
 
-# Measured on the UML lab (2026-11-30): the cut backup's GARP bursts seen by the client
-# side at +4.02 and +9.03 s; every attempt failed from +4.0 to +12.3 s (docs/keepalived.md).
+# What the cut backup's GARP bursts do to the client, with a timeline: docs/keepalived.md.
 BACKUP_TAKES_VIP = (
     "keepalived, NIC `drop` on a backup: it hears no advert (its input is dropped), makes "
     "itself master after the master-down interval (split brain: no quorum) and sends "
